@@ -1,0 +1,74 @@
+# RetailFlow: the two set-up commands are `make demo` (the main job) and `make test` (the test suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: help lock install demo test lint format typecheck pytest synth scan run generate bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==0.13.8
+
+$(VENV)/.installed: $(UV) pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+lock: $(UV) ## Re-resolve requirements.lock (pinned, hashed) from pyproject.toml
+	$(UV) pip compile pyproject.toml --group deploy --group local --group dev --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Install Python (uv pip sync of the hashed lock) and node (npm ci) toolchains
+
+demo: install ## The main job: synthesize every environment, scan it, run the medallion pipeline locally
+	$(BIN)/retailflow synth
+	$(BIN)/retailflow scan --path cdktf.out --format table --output cdktf.out/scan.md
+	$(BIN)/retailflow demo
+
+test: install lint typecheck pytest ## Lint, type check and the whole test suite
+
+lint: $(VENV)/.installed ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed ## Apply ruff formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.installed ## mypy on the project code
+	$(BIN)/mypy retailflow main.py benchmarks
+
+pytest: install ## The test suite
+	$(BIN)/pytest -q
+
+synth: $(VENV)/.installed ## Synthesize every environment into cdktf.out/ (FEATURE=<branch> adds a feature stack)
+	$(BIN)/retailflow synth $(if $(FEATURE),--feature '$(FEATURE)',)
+
+scan: $(VENV)/.installed ## Synthesize and policy-scan every environment
+	$(BIN)/retailflow scan $(if $(FEATURE),--feature '$(FEATURE)',)
+
+generate: $(VENV)/.installed ## Generate RAW data locally
+	$(BIN)/retailflow generate
+
+run: $(VENV)/.installed ## Run the medallion graph locally
+	$(BIN)/retailflow run
+
+bench: $(VENV)/.installed ## Benchmarks (SCALE=10 for the targets in the README)
+	$(BIN)/python -m benchmarks run --scale $(or $(SCALE),1)
+
+clean: ## Remove generated output
+	rm -rf cdktf.out .lakehouse .gen .mypy_cache .ruff_cache .pytest_cache

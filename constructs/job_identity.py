@@ -1,0 +1,105 @@
+"""What jobs run as and read secrets through: the service principal, a Key Vault-backed secret scope that only it
+(and admins) can read, and, for job-cluster compute, the cluster policy every job cluster must use."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_databricks.cluster_policy import ClusterPolicy
+from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
+from cdktf_cdktf_provider_databricks.secret_scope import SecretScope, SecretScopeKeyvaultMetadata
+from cdktf_cdktf_provider_databricks.service_principal import ServicePrincipal
+
+from constructs import Construct
+from retailflow.config.models import JobCluster, ServicePrincipalSettings
+
+
+@dataclass(frozen=True)
+class KeyVaultReference:
+    resource_id: str
+    dns_name: str  # the vault URI
+
+
+@dataclass(frozen=True)
+class JobIdentityProps:
+    environment: str
+    service_principal: ServicePrincipalSettings
+    key_vault: KeyVaultReference
+    admin_group: str
+    job_cluster: JobCluster | None
+    tags: dict[str, str]
+
+
+def secret_scope_name(environment: str) -> str:
+    return f"retailflow-{environment}"
+
+
+def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict[str, object]:
+    """Unity Catalog single-user access mode, allowed node types, bounded autotermination, fixed tags."""
+    definition: dict[str, object] = {
+        "data_security_mode": {"type": "fixed", "value": "SINGLE_USER"},
+        "spark_version": {"type": "fixed", "value": cluster.spark_version},
+        "node_type_id": {
+            "type": "allowlist",
+            "values": cluster.allowed_node_types,
+            "defaultValue": cluster.node_type_id,
+        },
+        "autotermination_minutes": {
+            "type": "range",
+            "maxValue": cluster.autotermination_minutes,
+            "defaultValue": cluster.autotermination_minutes,
+        },
+        "num_workers": {"type": "range", "maxValue": max(cluster.num_workers, 1) * 4},
+        "enable_local_disk_encryption": {"type": "fixed", "value": True},
+    }
+    for key, value in sorted(tags.items()):
+        definition[f"custom_tags.{key}"] = {"type": "fixed", "value": value}
+    return definition
+
+
+class JobIdentity(Construct):
+    """Outputs: `application_id`, `secret_scope`, `cluster_policy_id` (None for serverless)."""
+
+    def __init__(self, scope: Construct, id_: str, props: JobIdentityProps) -> None:
+        super().__init__(scope, id_)
+        sp = ServicePrincipal(
+            self,
+            "service-principal",
+            application_id=props.service_principal.application_id,
+            display_name=props.service_principal.display_name,
+            allow_cluster_create=False,
+            allow_instance_pool_create=False,
+            databricks_sql_access=False,
+            workspace_access=True,
+            active=True,
+        )
+        self.application_id = sp.application_id
+        secret_scope = SecretScope(
+            self,
+            "secret-scope",
+            name=secret_scope_name(props.environment),
+            backend_type="AZURE_KEYVAULT",
+            keyvault_metadata=SecretScopeKeyvaultMetadata(
+                resource_id=props.key_vault.resource_id, dns_name=props.key_vault.dns_name
+            ),
+        )
+        self.secret_scope = secret_scope.name
+        SecretAcl(self, "secret-acl-jobs", scope=secret_scope.name, principal=sp.application_id, permission="READ")
+        SecretAcl(
+            self,
+            "secret-acl-admins",
+            scope=secret_scope.name,
+            principal=props.admin_group,
+            permission="MANAGE",
+        )
+        self.cluster_policy_id: str | None = None
+        if props.job_cluster is not None:
+            policy = ClusterPolicy(
+                self,
+                "cluster-policy",
+                name=f"retailflow-{props.environment}-jobs",
+                description="Job clusters of RetailFlow workloads: Unity Catalog single-user mode, allowed nodes",
+                definition=json.dumps(cluster_policy_definition(props.job_cluster, props.tags), sort_keys=True),
+            )
+            self.cluster_policy_id = policy.id

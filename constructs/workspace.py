@@ -1,0 +1,94 @@
+"""Databricks workspace (premium, VNet-injected, no public IPs) and its Unity Catalog access connector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_azurerm.databricks_access_connector import (
+    DatabricksAccessConnector,
+    DatabricksAccessConnectorIdentity,
+)
+from cdktf_cdktf_provider_azurerm.databricks_workspace import (
+    DatabricksWorkspace,
+    DatabricksWorkspaceCustomParameters,
+)
+
+from constructs import Construct
+from retailflow.config.models import WorkspaceSettings
+from retailflow.constructs.context import PlatformContext
+from retailflow.constructs.network import Network
+from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+
+
+class AccessConnector(Construct):
+    """The managed identity Unity Catalog uses to reach the lake. Outputs: `connector_id`, `principal_id`."""
+
+    def __init__(self, scope: Construct, id_: str, *, context: PlatformContext, resource_group_name: str) -> None:
+        super().__init__(scope, id_)
+        connector = DatabricksAccessConnector(
+            self,
+            "connector",
+            name=context.name("access_connector"),
+            resource_group_name=resource_group_name,
+            location=context.location,
+            identity=DatabricksAccessConnectorIdentity(type="SystemAssigned"),
+            tags=context.tags,
+        )
+        self.connector_id = connector.id
+        self.principal_id = connector.identity.principal_id
+
+
+@dataclass(frozen=True)
+class WorkspaceProps:
+    context: PlatformContext
+    resource_group_name: str
+    settings: WorkspaceSettings
+    network: Network
+    access_connector: AccessConnector
+    private_access: PrivateAccess | None
+
+
+class Workspace(Construct):
+    """Outputs: `workspace_resource_id`, `workspace_url`, `workspace_id` (numeric, for Unity Catalog)."""
+
+    def __init__(self, scope: Construct, id_: str, props: WorkspaceProps) -> None:
+        super().__init__(scope, id_)
+        ctx, net, settings = props.context, props.network, props.settings
+        private = props.private_access is not None
+        workspace = DatabricksWorkspace(
+            self,
+            "workspace",
+            name=ctx.name("databricks_workspace"),
+            resource_group_name=props.resource_group_name,
+            location=ctx.location,
+            sku=settings.sku,
+            managed_resource_group_name=ctx.name("databricks_managed_rg"),
+            public_network_access_enabled=settings.public_network_access,
+            network_security_group_rules_required="NoAzureDatabricksRules" if private else "AllRules",
+            infrastructure_encryption_enabled=True,
+            customer_managed_key_enabled=settings.customer_managed_keys,
+            access_connector_id=props.access_connector.connector_id,
+            default_storage_firewall_enabled=True,
+            custom_parameters=DatabricksWorkspaceCustomParameters(
+                no_public_ip=True,
+                virtual_network_id=net.vnet_id,
+                public_subnet_name=net.host_subnet_name,
+                private_subnet_name=net.container_subnet_name,
+                public_subnet_network_security_group_association_id=net.host_nsg_association.id,
+                private_subnet_network_security_group_association_id=net.container_nsg_association.id,
+            ),
+            tags=ctx.tags,
+        )
+        self.workspace_resource_id = workspace.id
+        self.workspace_url = workspace.workspace_url
+        self.workspace_id = workspace.workspace_id
+        if props.private_access is not None:
+            add_private_endpoint(
+                self,
+                ctx,
+                props.private_access,
+                target_id=workspace.id,
+                target_kind="dbw",
+                subresource="databricks_ui_api",
+                dns_zone_key="databricks",
+            )

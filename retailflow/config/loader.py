@@ -1,0 +1,116 @@
+"""Load `environments/*.yaml` into typed objects; any problem is one ConfigError naming file, field and rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from retailflow.config.models import EnvironmentConfig, EnvironmentKind, LocalConfig
+from retailflow.naming import NamingError, feature_environment_name, feature_slug
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parents[2] / "environments"
+FEATURE_TEMPLATE = "feature"
+LOCAL = "local"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A configuration problem, as one line: `<file>: <field>: <rule>`."""
+
+
+def _environments_dir(directory: Path | None) -> Path:
+    return directory or Path(os.environ.get("RETAILFLOW_ENVIRONMENTS_DIR", ENVIRONMENTS_DIR))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such environment file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text ({err.reason})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(data).__name__}")
+    return data
+
+
+def _describe(err: ValidationError, path: Path) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "unknown key (not a setting; check the spelling)"
+    elif "input" in first and first["type"] not in ("value_error",) and not isinstance(first["input"], dict):
+        message = f"{message} (got {first['input']!r})"
+    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{path}: {field}: {message}{more}"
+
+
+def _validate(model: type[M], data: dict[str, Any], path: Path) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, path)) from None
+
+
+def environment_names(directory: Path | None = None) -> list[str]:
+    """Every environment file's name, the feature template and `local` included."""
+    return sorted(p.stem for p in _environments_dir(directory).glob("*.yaml"))
+
+
+def load_environment(name: str, directory: Path | None = None) -> EnvironmentConfig:
+    path = _environments_dir(directory) / f"{name}.yaml"
+    config = _validate(EnvironmentConfig, _read_yaml(path), path)
+    if config.name != name:
+        raise ConfigError(f"{path}: name: {config.name!r} does not match the file name {name!r}")
+    return config
+
+
+def standard_environments(directory: Path | None = None) -> list[EnvironmentConfig]:
+    """dev, stg, prod (every file whose kind is `standard`), in promotion order."""
+    order = {"dev": 0, "stg": 1, "prod": 2}
+    configs = []
+    for name in environment_names(directory):
+        if name in (FEATURE_TEMPLATE, LOCAL):
+            continue
+        configs.append(load_environment(name, directory))
+    wrong = [c.name for c in configs if c.kind != EnvironmentKind.STANDARD]
+    if wrong:
+        raise ConfigError(f"{wrong[0]}.yaml: kind: must be 'standard' (only feature.yaml is a feature template)")
+    return sorted(configs, key=lambda c: (order.get(c.name, 99), c.name))
+
+
+def load_feature_environment(
+    branch: str, directory: Path | None = None, today: dt.date | None = None
+) -> tuple[EnvironmentConfig, dt.date]:
+    """The feature environment for a branch-like name, from `feature.yaml`, and the day it expires."""
+    try:
+        slug = feature_slug(branch)
+    except NamingError as err:
+        raise ConfigError(str(err)) from None
+    path = _environments_dir(directory) / f"{FEATURE_TEMPLATE}.yaml"
+    data = _read_yaml(path)
+    if data.get("kind") != EnvironmentKind.FEATURE.value:
+        raise ConfigError(f"{path}: kind: the feature template must have kind 'feature'")
+    data["name"] = feature_environment_name(slug)
+    config = _validate(EnvironmentConfig, data, path)
+    assert config.feature is not None
+    start = today or dt.date.fromisoformat(os.environ.get("RETAILFLOW_FEATURE_CREATED_ON", dt.date.today().isoformat()))
+    return config, start + dt.timedelta(days=config.feature.ttl_days)
+
+
+def load_local(directory: Path | None = None) -> LocalConfig:
+    path = _environments_dir(directory) / f"{LOCAL}.yaml"
+    return _validate(LocalConfig, _read_yaml(path), path)

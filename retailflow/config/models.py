@@ -1,0 +1,292 @@
+"""Typed environment configuration: `environments/*.yaml` is validated once into these objects.
+
+Every model forbids unknown keys, so a typo in a YAML file is an error that names the key, never a silent default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from retailflow.config.cron import validate_quartz_cron
+from retailflow.naming import catalog_name, stack_name
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+ROLES = ("raw_ingestion", "bronze_reader", "silver_reader", "gold_reader", "analytics", "admin")
+AZURE_LOCATIONS = {
+    "westeurope": "weu",
+    "northeurope": "neu",
+    "swedencentral": "sdc",
+    "germanywestcentral": "gwc",
+    "francecentral": "frc",
+    "uksouth": "uks",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "westus2": "wus2",
+    "centralus": "cus",
+}
+
+Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvironmentKind(StrEnum):
+    STANDARD = "standard"
+    FEATURE = "feature"
+    LOCAL = "local"
+
+
+class AzureSettings(Strict):
+    location: str
+    subscription_id: Uuid
+    tenant_id: Uuid
+
+    @field_validator("location")
+    @classmethod
+    def known_location(cls, value: str) -> str:
+        if value not in AZURE_LOCATIONS:
+            raise ValueError(f"unknown Azure location {value!r}; known: {', '.join(sorted(AZURE_LOCATIONS))}")
+        return value
+
+    @property
+    def region_code(self) -> str:
+        return AZURE_LOCATIONS[self.location]
+
+
+class NamingSettings(Strict):
+    prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,5}$", description="2-6 lowercase alphanumerics")
+
+
+class NetworkSettings(Strict):
+    private: bool
+    vnet_cidr: ipaddress.IPv4Network
+    host_subnet_cidr: ipaddress.IPv4Network
+    container_subnet_cidr: ipaddress.IPv4Network
+    private_endpoint_subnet_cidr: ipaddress.IPv4Network
+
+    @model_validator(mode="after")
+    def subnets_fit(self) -> NetworkSettings:
+        subnets = {
+            "host_subnet_cidr": self.host_subnet_cidr,
+            "container_subnet_cidr": self.container_subnet_cidr,
+            "private_endpoint_subnet_cidr": self.private_endpoint_subnet_cidr,
+        }
+        for name, subnet in subnets.items():
+            if not subnet.subnet_of(self.vnet_cidr):
+                raise ValueError(f"{name} {subnet} is outside vnet_cidr {self.vnet_cidr}")
+        for name in ("host_subnet_cidr", "container_subnet_cidr"):
+            if subnets[name].prefixlen > 26:
+                raise ValueError(f"{name} {subnets[name]} is smaller than /26 (Databricks needs at least /26)")
+        names = list(subnets)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                if subnets[first].overlaps(subnets[second]):
+                    raise ValueError(f"{first} {subnets[first]} overlaps {second} {subnets[second]}")
+        return self
+
+
+class StorageSettings(Strict):
+    replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"]
+    soft_delete_days: int = Field(ge=1, le=365)
+    customer_managed_key: bool = False
+
+
+class KeyVaultSettings(Strict):
+    sku: Literal["standard", "premium"]
+    soft_delete_retention_days: int = Field(ge=7, le=90)
+
+
+class WorkspaceSettings(Strict):
+    sku: Literal["premium"] = "premium"
+    public_network_access: bool
+    customer_managed_keys: bool = False
+
+
+class UnityCatalogSettings(Strict):
+    metastore_id: Uuid
+    analytics_reads_silver: bool = False
+
+
+class RoleGroups(Strict):
+    """Account-level group name of each role."""
+
+    raw_ingestion: str = Field(min_length=1)
+    bronze_reader: str = Field(min_length=1)
+    silver_reader: str = Field(min_length=1)
+    gold_reader: str = Field(min_length=1)
+    analytics: str = Field(min_length=1)
+    admin: str = Field(min_length=1)
+
+    def by_role(self) -> dict[str, str]:
+        return {role: getattr(self, role) for role in ROLES}
+
+
+class ServicePrincipalSettings(Strict):
+    application_id: Uuid
+    display_name: str = Field(min_length=1)
+
+
+class JobCluster(Strict):
+    spark_version: str = Field(min_length=1)
+    node_type_id: str = Field(min_length=1)
+    allowed_node_types: list[str] = Field(min_length=1)
+    num_workers: int = Field(ge=0, le=100)
+    autotermination_minutes: int = Field(ge=10, le=120, default=20)
+
+    @model_validator(mode="after")
+    def node_type_allowed(self) -> JobCluster:
+        if self.node_type_id not in self.allowed_node_types:
+            raise ValueError(f"node_type_id {self.node_type_id!r} is not in allowed_node_types")
+        return self
+
+
+class ComputeSettings(Strict):
+    mode: Literal["serverless", "job_cluster"]
+    environment_version: str = "2"
+    job_cluster: JobCluster | None = None
+
+    @model_validator(mode="after")
+    def cluster_when_needed(self) -> ComputeSettings:
+        if self.mode == "job_cluster" and self.job_cluster is None:
+            raise ValueError("mode 'job_cluster' needs a job_cluster section")
+        return self
+
+
+class Schedule(Strict):
+    cron: str
+    timezone: str = "UTC"
+    paused: bool
+
+    @field_validator("cron")
+    @classmethod
+    def quartz(cls, value: str) -> str:
+        validate_quartz_cron(value)
+        return value
+
+
+class JobSettings(Strict):
+    schedule: Schedule
+    maintenance_schedule: Schedule
+    task_timeout_seconds: int = Field(ge=60, le=86_400)
+    max_retries: int = Field(ge=0, le=5)
+    min_retry_interval_millis: int = Field(ge=1_000)
+    run_duration_warning_seconds: int = Field(ge=60)
+
+
+class AlertSettings(Strict):
+    emails: list[Email] = Field(min_length=1)
+
+
+class MonitoringSettings(Strict):
+    log_retention_days: int = Field(ge=30, le=730)
+
+
+class StateSettings(Strict):
+    backend: Literal["azurerm", "local"]
+    resource_group_name: str | None = None
+    storage_account_name: str | None = Field(default=None, pattern=r"^[a-z0-9]{3,24}$")
+    container_name: str | None = None
+
+    @model_validator(mode="after")
+    def azurerm_complete(self) -> StateSettings:
+        if self.backend == "azurerm":
+            missing = [
+                f for f in ("resource_group_name", "storage_account_name", "container_name") if getattr(self, f) is None
+            ]
+            if missing:
+                raise ValueError(f"backend 'azurerm' needs {', '.join(missing)}")
+        return self
+
+
+class Tags(Strict):
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(pattern=r"^[A-Za-z0-9-]{2,32}$")
+
+
+class FeatureSettings(Strict):
+    base_environment: str = "dev"
+    ttl_days: int = Field(ge=1, le=30)
+
+
+class EnvironmentConfig(Strict):
+    """One deployable environment: everything a stack needs, and nothing else."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")
+    kind: EnvironmentKind
+    azure: AzureSettings
+    naming: NamingSettings
+    network: NetworkSettings
+    storage: StorageSettings
+    key_vault: KeyVaultSettings
+    workspace: WorkspaceSettings
+    unity_catalog: UnityCatalogSettings
+    groups: RoleGroups
+    service_principal: ServicePrincipalSettings
+    compute: ComputeSettings
+    jobs: JobSettings
+    alerts: AlertSettings
+    monitoring: MonitoringSettings
+    state: StateSettings
+    tags: Tags
+    feature: FeatureSettings | None = None
+
+    @model_validator(mode="after")
+    def kind_rules(self) -> EnvironmentConfig:
+        if self.kind == EnvironmentKind.FEATURE and self.feature is None:
+            raise ValueError("a feature environment needs a feature section")
+        if self.kind != EnvironmentKind.FEATURE and self.feature is not None:
+            raise ValueError("only a feature environment may have a feature section")
+        if self.name == "prod":
+            if self.network.private is False or self.workspace.public_network_access:
+                raise ValueError("prod must be private (network.private true, public_network_access false)")
+            if self.storage.replication not in ("GRS", "RAGRS", "GZRS", "RAGZRS"):
+                raise ValueError("prod storage.replication must be in the GRS family")
+            if self.key_vault.sku != "premium":
+                raise ValueError("prod key_vault.sku must be premium")
+        return self
+
+    @property
+    def catalog(self) -> str:
+        return catalog_name(self.name)
+
+    @property
+    def stack_name(self) -> str:
+        return stack_name(self.name)
+
+
+class EngineSettings(Strict):
+    kind: Literal["local", "remote"] = "local"
+    remote_url: str | None = Field(default=None, pattern=r"^sc://")
+
+    @model_validator(mode="after")
+    def url_for_remote(self) -> EngineSettings:
+        if self.kind == "remote" and not self.remote_url:
+            raise ValueError("engine kind 'remote' needs remote_url (sc://host:port)")
+        return self
+
+
+class GeneratorDefaults(Strict):
+    scale: float = Field(gt=0, le=100)
+    days: int = Field(ge=1, le=366)
+    seed: int = Field(ge=0)
+    start_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class LocalConfig(Strict):
+    """The `local` environment: runs of the pipeline on this machine."""
+
+    name: Literal["local"]
+    kind: Literal[EnvironmentKind.LOCAL]
+    catalog: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    lakehouse: str = Field(min_length=1)
+    raw: str = Field(min_length=1)
+    engine: EngineSettings
+    generator: GeneratorDefaults
+    max_line_bytes: int = Field(ge=1024, le=64 * 1024 * 1024)

@@ -1,0 +1,151 @@
+"""The Unity Catalog grants matrix, defined once: role -> securable -> privileges.
+
+It is rendered into exactly one `databricks_grants` per securable (constructs/grants.py), into the README table
+(`retailflow docs`), and checked by the policy scan and the tests. Tables inherit their schema's grants, so every
+table a workload writes follows this matrix; workload code never grants anything itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from retailflow.config.models import ROLES
+
+LAYERS = ("raw", "bronze", "silver", "gold")
+SCHEMAS = (*LAYERS, "ops")
+LANDING_VOLUME = "raw.landing"
+ARTIFACTS_VOLUME = "ops.artifacts"
+VOLUMES = (LANDING_VOLUME, ARTIFACTS_VOLUME)
+EXTERNAL_LOCATIONS = ("raw", "bronze", "silver", "gold", "unity")
+
+# The job service principal is the one non-group principal: it runs every workload task.
+PIPELINE = "pipeline"
+PRINCIPAL_ROLES = (*ROLES, PIPELINE)
+
+# Valid Unity Catalog privileges per securable type.
+VALID_PRIVILEGES: dict[str, frozenset[str]] = {
+    "catalog": frozenset(
+        [
+            "ALL_PRIVILEGES",
+            "APPLY_TAG",
+            "BROWSE",
+            "CREATE_FUNCTION",
+            "CREATE_MATERIALIZED_VIEW",
+            "CREATE_MODEL",
+            "CREATE_SCHEMA",
+            "CREATE_TABLE",
+            "CREATE_VOLUME",
+            "EXECUTE",
+            "MANAGE",
+            "MODIFY",
+            "READ_VOLUME",
+            "REFRESH",
+            "SELECT",
+            "USE_CATALOG",
+            "USE_SCHEMA",
+            "WRITE_VOLUME",
+        ]
+    ),
+    "schema": frozenset(
+        [
+            "ALL_PRIVILEGES",
+            "APPLY_TAG",
+            "CREATE_FUNCTION",
+            "CREATE_MATERIALIZED_VIEW",
+            "CREATE_MODEL",
+            "CREATE_TABLE",
+            "CREATE_VOLUME",
+            "EXECUTE",
+            "MANAGE",
+            "MODIFY",
+            "READ_VOLUME",
+            "REFRESH",
+            "SELECT",
+            "USE_SCHEMA",
+            "WRITE_VOLUME",
+        ]
+    ),
+    "volume": frozenset(["ALL_PRIVILEGES", "APPLY_TAG", "MANAGE", "READ_VOLUME", "WRITE_VOLUME"]),
+    "external_location": frozenset(
+        [
+            "ALL_PRIVILEGES",
+            "BROWSE",
+            "CREATE_EXTERNAL_TABLE",
+            "CREATE_EXTERNAL_VOLUME",
+            "CREATE_MANAGED_STORAGE",
+            "MANAGE",
+            "READ_FILES",
+            "WRITE_FILES",
+        ]
+    ),
+    "storage_credential": frozenset(
+        ["ALL_PRIVILEGES", "CREATE_EXTERNAL_LOCATION", "CREATE_EXTERNAL_TABLE", "MANAGE", "READ_FILES", "WRITE_FILES"]
+    ),
+}
+WRITE_PRIVILEGE_PREFIXES = ("MODIFY", "CREATE_", "WRITE_", "ALL_PRIVILEGES", "MANAGE")
+READER_ROLES = ("bronze_reader", "silver_reader", "gold_reader", "analytics")
+
+
+@dataclass(frozen=True, order=True)
+class Securable:
+    kind: str  # catalog | schema | volume | external_location | storage_credential
+    name: str  # "" for the catalog, "bronze" for a schema, "raw.landing" for a volume
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}" if self.name else self.kind
+
+
+CATALOG = Securable("catalog", "")
+READ = ("USE_SCHEMA", "SELECT")
+PIPELINE_WRITE = ("USE_SCHEMA", "SELECT", "MODIFY", "CREATE_TABLE")
+
+
+def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Securable, dict[str, tuple[str, ...]]]:
+    """Securable -> role -> privileges. `shared_storage` adds the storage credential and external locations."""
+    matrix: dict[Securable, dict[str, tuple[str, ...]]] = {
+        CATALOG: {role: ("USE_CATALOG",) for role in PRINCIPAL_ROLES},
+        Securable("schema", "raw"): {"raw_ingestion": ("USE_SCHEMA",), PIPELINE: ("USE_SCHEMA",)},
+        Securable("schema", "bronze"): {"bronze_reader": READ, PIPELINE: PIPELINE_WRITE},
+        Securable("schema", "silver"): {"silver_reader": READ, PIPELINE: PIPELINE_WRITE},
+        Securable("schema", "gold"): {"gold_reader": READ, "analytics": READ, PIPELINE: PIPELINE_WRITE},
+        Securable("schema", "ops"): {PIPELINE: PIPELINE_WRITE},
+        Securable("volume", LANDING_VOLUME): {
+            "raw_ingestion": ("READ_VOLUME", "WRITE_VOLUME"),
+            PIPELINE: ("READ_VOLUME",),
+        },
+        Securable("volume", ARTIFACTS_VOLUME): {PIPELINE: ("READ_VOLUME",)},
+    }
+    matrix[CATALOG]["admin"] = ("ALL_PRIVILEGES", "MANAGE")
+    if analytics_reads_silver:
+        matrix[Securable("schema", "silver")]["analytics"] = READ
+    if shared_storage:
+        matrix[Securable("storage_credential", "lake")] = {}
+        for location in EXTERNAL_LOCATIONS:
+            matrix[Securable("external_location", location)] = {}
+    for securable, roles in matrix.items():
+        if securable != CATALOG:
+            roles["admin"] = ("MANAGE",)
+    return matrix
+
+
+def principal_grants(
+    matrix: Mapping[Securable, Mapping[str, tuple[str, ...]]], principals: Mapping[str, str]
+) -> dict[Securable, dict[str, tuple[str, ...]]]:
+    """Replace role names by the environment's principals (group names, the job service principal's id)."""
+    return {
+        securable: {principals[role]: privileges for role, privileges in sorted(roles.items())}
+        for securable, roles in sorted(matrix.items())
+    }
+
+
+def markdown_table(analytics_reads_silver: bool = False) -> str:
+    """The matrix as the README shows it (one row per securable, one column per role)."""
+    matrix = grants_matrix(analytics_reads_silver, shared_storage=True)
+    header = "| securable | " + " | ".join(f"`{r}`" for r in PRINCIPAL_ROLES) + " |"
+    lines = [header, "|" + "---|" * (len(PRINCIPAL_ROLES) + 1)]
+    for securable, roles in sorted(matrix.items()):
+        cells = [", ".join(roles.get(role, ())) or "-" for role in PRINCIPAL_ROLES]
+        lines.append(f"| {securable.key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,51 @@
+"""The cdktf app: one stack per standard environment, plus a feature stack when one is requested."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdktf import App
+
+from retailflow.config import ConfigError, load_environment, load_feature_environment, standard_environments
+from retailflow.stacks.environment_stack import EnvironmentStack
+from retailflow.stacks.feature_stack import FeatureStack
+
+FEATURE_VARIABLE = "RETAILFLOW_FEATURE"
+FEATURE_CONTEXT_KEY = "feature"
+
+
+def requested_feature(app: App) -> str | None:
+    """`cdktf synth -c feature=<name>` or `RETAILFLOW_FEATURE=<name>`."""
+    from_context = app.node.try_get_context(FEATURE_CONTEXT_KEY)
+    value = from_context or os.environ.get(FEATURE_VARIABLE)
+    return str(value) if value else None
+
+
+def build_app(
+    outdir: str | Path = "cdktf.out",
+    environments: Sequence[str] | None = None,
+    feature: str | None = None,
+) -> tuple[App, list[str]]:
+    """Compose the stacks; returns the app and the stack names, in promotion order."""
+    app = App(outdir=str(outdir))
+    configs = standard_environments()
+    if environments:
+        unknown = sorted(set(environments) - {c.name for c in configs})
+        if unknown:
+            known = ", ".join(c.name for c in configs)
+            raise ConfigError(f"--env: unknown environment {unknown[0]!r} (known: {known})")
+        configs = [c for c in configs if c.name in environments]
+    names = []
+    for config in configs:
+        EnvironmentStack(app, config)
+        names.append(config.stack_name)
+    feature = feature or requested_feature(app)
+    if feature:
+        config, expires_on = load_feature_environment(feature)
+        assert config.feature is not None
+        base = load_environment(config.feature.base_environment)
+        FeatureStack(app, config, base, expires_on)
+        names.append(config.stack_name)
+    return app, names

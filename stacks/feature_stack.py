@@ -1,0 +1,59 @@
+"""A short-lived feature environment (`retailflow-feature-<slug>`).
+
+It references the base (dev) environment's workspace, metastore, storage credential, external locations, network
+and job service principal (names come from the same naming rules), and owns only its catalog, schemas, volumes,
+grants, artifacts and jobs. Its jobs are always paused and everything carries an `expires_on` tag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_azurerm.data_azurerm_databricks_workspace import DataAzurermDatabricksWorkspace
+
+from constructs import Construct
+from retailflow.config import EnvironmentConfig
+from retailflow.constructs.context import PlatformContext
+from retailflow.constructs.unity_catalog import UnityCatalog, UnityCatalogProps
+from retailflow.stacks.environment_stack import role_principals
+from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
+from retailflow.stacks.workloads import add_workloads
+
+
+class FeatureStack(TerraformStack):
+    def __init__(
+        self, scope: Construct, config: EnvironmentConfig, base: EnvironmentConfig, expires_on: dt.date
+    ) -> None:
+        super().__init__(scope, config.stack_name)
+        ctx = PlatformContext(config, expires_on=expires_on)
+        base_ctx = PlatformContext(base)
+        configure_backend(self, config, config.stack_name)
+        azure_provider(self, base)
+        base_workspace = DataAzurermDatabricksWorkspace(
+            self,
+            "base-workspace",
+            name=base_ctx.name("databricks_workspace"),
+            resource_group_name=base_ctx.name("resource_group"),
+        )
+        databricks_provider(self, host=base_workspace.workspace_url, workspace_resource_id=base_workspace.id)
+        lake = base_ctx.name("storage_account")
+        folder = config.name
+        catalog = UnityCatalog(
+            self,
+            "unity-catalog",
+            UnityCatalogProps(
+                environment=config.name,
+                catalog_name=config.catalog,
+                workspace_id=base_workspace.workspace_id,
+                principals=role_principals(config),
+                analytics_reads_silver=config.unity_catalog.analytics_reads_silver,
+                managed_storage_root=f"abfss://unity@{lake}.dfs.core.windows.net/features/{folder}",
+                landing_location=f"abfss://raw@{lake}.dfs.core.windows.net/features/{folder}/landing",
+                shared_storage=None,
+            ),
+        )
+        add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None)
+        TerraformOutput(self, "workspace_url", value=base_workspace.workspace_url)
+        TerraformOutput(self, "catalog_name", value=catalog.catalog_name)
+        TerraformOutput(self, "expires_on", value=expires_on.isoformat())
