@@ -6,13 +6,16 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from retailflow.config import ConfigError, load_environment, load_local, standard_environments
+from retailflow.config import ConfigError, LocalConfig, load_environment, load_local, standard_environments
+
+if TYPE_CHECKING:
+    from retailflow.local_run import LocalRunSettings, RunSummary
 
 app = typer.Typer(
     help="RetailFlow: synthesize, scan and run the Azure + Databricks medallion platform.",
@@ -89,6 +92,154 @@ def synth(env: EnvOption = None, feature: FeatureOption = None, outdir: OutdirOp
     for name in names:
         console.print(f"synthesized [bold]{name}[/] -> {outdir / 'stacks' / name / 'cdk.tf.json'}")
     console.print(f"{len(names)} stack(s) in {time.perf_counter() - started:.1f} s")
+
+
+def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConfig, LocalRunSettings]:
+    from retailflow.local_run import LocalRunSettings
+
+    local = load_local()
+    lake = lakehouse or Path(local.lakehouse)
+    settings = LocalRunSettings(
+        lakehouse=lake,
+        raw=raw or (lake / "raw" if lakehouse else Path(local.raw)),
+        catalog=local.catalog,
+        engine=local.engine.kind,
+        remote_url=local.engine.remote_url,
+        max_line_bytes=local.max_line_bytes,
+    )
+    return local, settings
+
+
+@app.command()
+def generate(
+    out: Annotated[Path | None, typer.Option("--out", help="RAW root to write (default: local.yaml raw).")] = None,
+    scale: Annotated[float | None, typer.Option(min=0.001, max=100, help="1 = about 100k orders.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, max=366)] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+) -> None:
+    """Write deterministic RAW data for the seven sources, with defects, and its manifest."""
+    import datetime as dt
+    import json
+
+    from retailflow.generator import GeneratorSettings
+    from retailflow.generator import generate as write_raw
+
+    local = load_local()
+    settings = GeneratorSettings(
+        scale=scale if scale is not None else local.generator.scale,
+        days=days if days is not None else local.generator.days,
+        seed=seed if seed is not None else local.generator.seed,
+        start_date=dt.date.fromisoformat(local.generator.start_date),
+    )
+    target = out or Path(local.raw)
+    started = time.perf_counter()
+    manifest = write_raw(target, settings)
+    console.print(f"RAW written to {target} in {time.perf_counter() - started:.1f} s")
+    console.print_json(json.dumps(manifest["sources"]))
+
+
+def _print_summary(summary: RunSummary) -> None:
+    table = Table("task", "status", "rows in", "rows out", "quarantined", "seconds", title=f"run {summary.run_id}")
+    for report in summary.reports:
+        style = {"succeeded": "green", "failed": "red", "skipped": "yellow"}.get(report.status, "")
+        table.add_row(
+            report.task,
+            f"[{style}]{report.status}[/]",
+            str(report.outcome.rows_in),
+            str(report.outcome.rows_out),
+            str(report.outcome.rows_quarantined),
+            f"{report.seconds:.2f}",
+        )
+    console.print(table)
+    for report in summary.reports:
+        if report.error:
+            errors.print(f"[red]{report.task}[/]: {report.error}", highlight=False, soft_wrap=True)
+    console.print(f"{len(summary.reports)} task(s) in {summary.seconds:.1f} s")
+
+
+def execute(
+    raw: Path | None,
+    lakehouse: Path | None,
+    only: list[str] | None,
+    from_date: str | None,
+    to_date: str | None,
+    replay: bool,
+    as_json: bool,
+) -> RunSummary:
+    import datetime as dt
+    import json
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from retailflow.local_run import run_local
+    from retailflow.workloads.retail.pipeline import PIPELINE
+    from retailflow.workloads.runtime.graph import GraphError
+    from retailflow.workloads.runtime.runner import LakehouseBusy
+
+    _, settings = _local_settings(raw, lakehouse)
+    try:
+        dates = [dt.date.fromisoformat(d) if d else None for d in (from_date, to_date)]
+    except ValueError as err:
+        raise CliError(f"--from-date/--to-date: {err} (use YYYY-MM-DD)") from None
+    try:
+        tasks = PIPELINE.select(only)
+    except GraphError as err:
+        raise CliError(f"--only: {err}") from None
+    if not settings.raw.is_dir():
+        raise CliError(f"--raw: {settings.raw} does not exist (run `retailflow generate` first)")
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, disable=as_json
+    ) as progress:
+        bar = progress.add_task("pipeline", total=len(tasks))
+
+        def on_event(event: str, report: object) -> None:
+            task_name = getattr(report, "task", "")
+            if event == "started":
+                progress.update(bar, description=f"running {task_name}")
+            else:
+                progress.advance(bar)
+
+        try:
+            summary = run_local(settings, only, dates[0], dates[1], replay, on_event=on_event)
+        except LakehouseBusy as err:
+            raise CliError(str(err)) from None
+    if as_json:
+        console.print_json(json.dumps(summary.as_dict()))
+    else:
+        _print_summary(summary)
+    return summary
+
+
+@app.command()
+def run(
+    raw: Annotated[Path | None, typer.Option(help="RAW root (default: local.yaml raw).")] = None,
+    lakehouse: Annotated[Path | None, typer.Option(help="Local Delta root (default: .lakehouse).")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only these tasks or workloads.")] = None,
+    from_date: Annotated[str | None, typer.Option("--from-date", help="First ingestion_date (YYYY-MM-DD).")] = None,
+    to_date: Annotated[str | None, typer.Option("--to-date", help="Last ingestion_date (YYYY-MM-DD).")] = None,
+    replay: Annotated[bool, typer.Option(help="Re-ingest the date range even if already ingested.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the pipeline graph locally (embedded Sail engine, local Delta tables)."""
+    summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    lakehouse: Annotated[Path | None, typer.Option(help="Local Delta root (default: .lakehouse).")] = None,
+) -> None:
+    """Generate a small data set, run the whole graph locally, and show the result (and a PNG chart)."""
+    from retailflow.demo import show_results
+
+    _, settings = _local_settings(None, lakehouse)
+    if not settings.raw.is_dir():
+        generate(out=settings.raw, scale=None, days=None, seed=None)
+    summary = execute(None, lakehouse, None, None, None, False, False)
+    show_results(settings, console)
+    if not summary.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

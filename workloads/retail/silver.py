@@ -1,0 +1,185 @@
+"""Silver transforms: bronze -> clean, deduplicated, typed entities with business keys.
+
+Plain functions of DataFrames (no I/O): money as decimal(18,2), timestamps in UTC, latest record per key by its
+event or update time.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+
+MONEY = "decimal(18,2)"
+
+
+def utc(column: str) -> Column:
+    """An ISO-8601 string with an offset -> a UTC timestamp (the session time zone is UTC)."""
+    return F.to_timestamp(F.col(column))
+
+
+def money(column: Column | str) -> Column:
+    value = F.col(column) if isinstance(column, str) else column
+    return F.round(value.cast("decimal(38,6)"), 2).cast(MONEY)
+
+
+def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
+    """One row per key: the last by `order` (ties broken by the bronze batch, then the source file)."""
+    window = Window.partitionBy(*key).orderBy(
+        *[o.desc() for o in order], F.col("_ingestion_ts").desc(), F.col("_source_file").desc()
+    )
+    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
+
+
+def normalise_email(column: str) -> Column:
+    return F.lower(F.trim(F.col(column)))
+
+
+def clean_customer_changes(bronze: DataFrame) -> DataFrame:
+    """Every distinct customer change (one per customer and update time), cleansed."""
+    cleaned = bronze.select(
+        F.trim("customer_id").alias("customer_id"),
+        normalise_email("email").alias("email"),
+        F.initcap(F.trim("first_name")).alias("first_name"),
+        F.initcap(F.trim("last_name")).alias("last_name"),
+        F.initcap(F.trim("city")).alias("city"),
+        F.upper(F.trim("country")).alias("country"),
+        F.lower(F.trim("segment")).alias("segment"),
+        F.lower(F.trim("loyalty_tier")).alias("loyalty_tier"),
+        F.to_date("signup_date").alias("signup_date"),
+        utc("updated_at").alias("updated_at"),
+        "_ingestion_ts",
+        "_source_file",
+    )
+    return latest(cleaned, ["customer_id", "updated_at"], [F.lit(1)]).drop("_ingestion_ts", "_source_file")
+
+
+def customers(changes: DataFrame) -> DataFrame:
+    """The current state of each customer."""
+    window = Window.partitionBy("customer_id").orderBy(F.col("updated_at").desc())
+    return changes.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank")
+
+
+def orders(bronze: DataFrame) -> DataFrame:
+    """The latest version of each order (status updates arrive over time, sometimes out of order)."""
+    current = latest(bronze, ["order_id"], [utc("updated_at")])
+    amount = F.aggregate(
+        "items",
+        F.lit(0).cast("decimal(38,6)"),
+        lambda acc, item: (
+            acc + item["quantity"].cast("decimal(38,6)") * item["unit_price"].cast("decimal(38,6)")
+        ).cast("decimal(38,6)"),
+    )
+    return current.select(
+        F.trim("order_id").alias("order_id"),
+        F.trim(F.col("customer.customer_id")).alias("customer_id"),
+        F.lower(F.trim("status")).alias("status"),
+        utc("order_ts").alias("order_ts"),
+        F.to_date(utc("order_ts")).alias("order_date"),
+        utc("updated_at").alias("updated_at"),
+        F.upper(F.trim("currency")).alias("currency"),
+        F.size("items").alias("item_count"),
+        money(amount).alias("order_amount"),
+    )
+
+
+def order_lines(bronze: DataFrame) -> DataFrame:
+    """Order lines exploded from the latest version of each order."""
+    current = latest(bronze, ["order_id"], [utc("updated_at")])
+    exploded = current.select(
+        F.trim("order_id").alias("order_id"),
+        F.to_date(utc("order_ts")).alias("order_date"),
+        F.posexplode("items").alias("position", "item"),
+    )
+    return exploded.select(
+        "order_id",
+        (F.col("position") + 1).alias("line_number"),
+        F.upper(F.trim(F.col("item.sku"))).alias("sku"),
+        F.col("item.quantity").alias("quantity"),
+        money(F.col("item.unit_price")).alias("unit_price"),
+        money(F.col("item.quantity").cast("decimal(38,6)") * F.col("item.unit_price").cast("decimal(38,6)")).alias(
+            "line_amount"
+        ),
+        "order_date",
+    )
+
+
+def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
+    """Payment events, deduplicated, with the order's current status."""
+    events = latest(bronze, ["payment_event_id"], [utc("event_ts")])
+    typed = events.select(
+        F.trim("payment_event_id").alias("payment_event_id"),
+        F.trim("payment_id").alias("payment_id"),
+        F.trim("order_id").alias("order_id"),
+        F.lower(F.trim("event_type")).alias("event_type"),
+        money(F.col("amount")).alias("amount"),
+        F.upper(F.trim("currency")).alias("currency"),
+        utc("event_ts").alias("event_ts"),
+    )
+    status = silver_orders.select("order_id", F.col("status").alias("order_status"))
+    return typed.join(status, "order_id", "left")
+
+
+def products(bronze: DataFrame) -> DataFrame:
+    current = latest(bronze, ["sku"], [F.coalesce(utc("updated_at"), F.lit("1970-01-01").cast("timestamp"))])
+    return current.select(
+        F.upper(F.trim("sku")).alias("sku"),
+        F.trim("name").alias("name"),
+        F.lower(F.trim("category")).alias("category"),
+        F.trim("brand").alias("brand"),
+        F.col("list_price").alias("list_price"),
+        F.coalesce(F.col("active"), F.lit(True)).alias("active"),
+    )
+
+
+def inventory(bronze: DataFrame) -> DataFrame:
+    """Stock on hand per store, sku and day: the last snapshot of the day."""
+    typed = bronze.withColumn("_ts", utc("snapshot_ts"))
+    current = latest(typed.withColumn("_day", F.to_date("_ts")), ["store_id", "sku", "_day"], [F.col("_ts")])
+    return current.select(
+        F.upper(F.trim("store_id")).alias("store_id"),
+        F.upper(F.trim("sku")).alias("sku"),
+        F.col("_day").alias("snapshot_date"),
+        F.col("_ts").alias("snapshot_ts"),
+        F.col("on_hand"),
+    )
+
+
+def clickstream(bronze: DataFrame) -> DataFrame:
+    current = latest(bronze, ["event_id"], [utc("event_ts")])
+    return current.select(
+        F.trim("event_id").alias("event_id"),
+        F.trim("session_id").alias("session_id"),
+        F.trim("customer_id").alias("customer_id"),
+        F.lower(F.trim("event_type")).alias("event_type"),
+        F.trim("page").alias("page"),
+        F.upper(F.trim("sku")).alias("sku"),
+        utc("event_ts").alias("event_ts"),
+        F.to_date(utc("event_ts")).alias("event_date"),
+    )
+
+
+def store_sales(bronze: DataFrame) -> DataFrame:
+    current = latest(bronze, ["transaction_id", "line_number"], [utc("sold_at")])
+    return current.select(
+        F.trim("transaction_id").alias("transaction_id"),
+        F.col("line_number"),
+        F.upper(F.trim("store_id")).alias("store_id"),
+        F.upper(F.trim("sku")).alias("sku"),
+        F.col("quantity"),
+        money(F.col("unit_price")).alias("unit_price"),
+        money(F.col("quantity").cast("decimal(38,6)") * F.col("unit_price").cast("decimal(38,6)")).alias("line_amount"),
+        utc("sold_at").alias("sold_at"),
+        F.to_date(utc("sold_at")).alias("sale_date"),
+        F.trim("customer_id").alias("customer_id"),
+    )
+
+
+def stores(bronze_store_sales: DataFrame) -> DataFrame:
+    """The store entity: each store's latest name and city as the point-of-sale extracts report them."""
+    current = latest(bronze_store_sales, ["store_id"], [utc("sold_at")])
+    return current.select(
+        F.upper(F.trim("store_id")).alias("store_id"),
+        F.trim("store_name").alias("store_name"),
+        F.initcap(F.trim("store_city")).alias("city"),
+    )

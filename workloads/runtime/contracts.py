@@ -1,0 +1,108 @@
+"""Table contracts: each table's schema, business key, partitioning and expectations, declared once.
+
+The local engine accepts appends with a mismatched schema and `mergeSchema` silently drops new columns, so every
+write is checked here first: a mismatch is an error naming the table and the column. NOT NULL is enforced inside
+the write itself (`raise_error`), so a violation fails the write and commits nothing, with no extra pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, StructField, StructType
+
+from retailflow.workloads.runtime.tables import TableRef
+
+if TYPE_CHECKING:
+    from retailflow.workloads.runtime.expectations import Expectation
+
+
+class ContractViolation(ValueError):
+    """A write that does not match its table's contract."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: DataType
+    nullable: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableContract:
+    ref: TableRef
+    columns: tuple[Column, ...]
+    business_key: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    description: str = ""
+    evolvable: bool = False  # whether new columns may be added by explicit DDL (bronze keeps _rescued_data instead)
+    incremental_key: str | None = field(default=None)
+
+    @property
+    def schema(self) -> StructType:
+        return StructType([StructField(c.name, c.type, c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def enforce(self, df: DataFrame) -> DataFrame:
+        """The frame in contract column order, with NOT NULL checked as the rows are written."""
+        actual = {f.name: f.dataType for f in df.schema.fields}
+        missing = [c.name for c in self.columns if c.name not in actual]
+        if missing:
+            raise ContractViolation(f"table {self.ref}: column {missing[0]!r} is missing from the write")
+        extra = [name for name in actual if name not in {c.name for c in self.columns}]
+        if extra:
+            raise ContractViolation(
+                f"table {self.ref}: column {extra[0]!r} is not in the contract "
+                "(add it to the contract, or keep it in _rescued_data)"
+            )
+        for column in self.columns:
+            got = actual[column.name]
+            if got.simpleString() != column.type.simpleString():
+                raise ContractViolation(
+                    f"table {self.ref}: column {column.name!r} has type {got.simpleString()}, "
+                    f"the contract says {column.type.simpleString()}"
+                )
+        return df.select([self._checked(c) for c in self.columns])
+
+    def _checked(self, column: Column) -> SparkColumn:
+        value = F.col(column.name)
+        if column.nullable:
+            return value
+        message = f"table {self.ref}: column '{column.name}' is NOT NULL in the contract but a row has null"
+        return F.when(value.isNull(), F.raise_error(F.lit(message))).otherwise(value).alias(column.name)
+
+
+class ContractRegistry:
+    """Every table contract by reference; the I/O layer checks each write against it."""
+
+    def __init__(self, contracts: Iterable[TableContract] = ()) -> None:
+        self._contracts: dict[TableRef, TableContract] = {}
+        for contract in contracts:
+            self.add(contract)
+
+    def add(self, contract: TableContract) -> None:
+        if contract.ref in self._contracts:
+            raise ValueError(f"table {contract.ref} has two contracts")
+        self._contracts[contract.ref] = contract
+
+    def get(self, ref: TableRef) -> TableContract:
+        try:
+            return self._contracts[ref]
+        except KeyError:
+            raise ContractViolation(f"table {ref} has no contract; declare one before writing it") from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._contracts.values())
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._contracts

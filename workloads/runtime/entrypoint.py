@@ -1,0 +1,72 @@
+"""`retailflow-task`: the entry point of every Databricks job task, and of the local runner.
+
+retailflow-task --task silver_orders --catalog retailflow_prod --raw-root /Volumes/retailflow_prod/raw/landing
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from retailflow.workloads.runtime.context import TaskContext
+from retailflow.workloads.runtime.engine import Engine, create_engine
+from retailflow.workloads.runtime.ops import configure_json_logging
+from retailflow.workloads.runtime.runner import parse_date, run_task
+from retailflow.workloads.runtime.tables import Lakehouse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="retailflow-task", description="Run one RetailFlow pipeline task.")
+    p.add_argument("--task", required=True, help="Task key from the pipeline graph (e.g. silver_orders).")
+    p.add_argument("--catalog", required=True, help="Unity Catalog catalog (retailflow_<env>).")
+    p.add_argument("--raw-root", required=True, help="RAW landing root (the landing volume on Databricks).")
+    p.add_argument("--engine", default="databricks", choices=("databricks", "remote", "local"))
+    p.add_argument("--remote-url", default=None, help="Spark Connect URL for --engine remote.")
+    p.add_argument("--lakehouse", default=None, help="Local Delta root (local engine only).")
+    p.add_argument("--from-date", default=None)
+    p.add_argument("--to-date", default=None)
+    p.add_argument("--replay", action="store_true", help="Re-ingest the date range even if already ingested.")
+    p.add_argument("--run-id", default=None, help="Run id (default: the Databricks job run, or a new one).")
+    p.add_argument("--max-line-bytes", type=int, default=1 << 20)
+    return p
+
+
+def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_id: str, task: str) -> TaskContext:
+    return TaskContext(
+        lake=lake,
+        capabilities=engine.capabilities,
+        raw_root=Path(args.raw_root),
+        run_id=run_id,
+        task=task,
+        from_date=parse_date(args.from_date),
+        to_date=parse_date(args.to_date),
+        replay=args.replay,
+        max_line_bytes=args.max_line_bytes,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from retailflow.workloads.retail.contracts import registry
+    from retailflow.workloads.retail.pipeline import PIPELINE
+    from retailflow.workloads.runtime.runner import new_run_id
+
+    args = parser().parse_args(argv)
+    configure_json_logging()
+    if args.task not in PIPELINE.tasks:
+        print(f"retailflow-task: unknown task {args.task!r} (known: {', '.join(PIPELINE.order)})", file=sys.stderr)
+        return 2
+    engine = create_engine(args.engine, args.remote_url)
+    try:
+        root = Path(args.lakehouse) if args.lakehouse else None
+        lake = Lakehouse(engine.spark, args.catalog, registry(), root=root)
+        run_id = args.run_id or new_run_id()
+        run_task(PIPELINE, task_context(engine, lake, args, run_id, args.task))
+    finally:
+        engine.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

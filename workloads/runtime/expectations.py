@@ -1,0 +1,163 @@
+"""Data-quality expectations: named rules with an action (warn, drop, quarantine, fail).
+
+Each rule becomes a boolean column (true = the row passes). One aggregation counts passes and failures per rule;
+the counts go to `ops.dq_results`; `fail` stops the task with the rule's name and one offending row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+
+
+class Action(StrEnum):
+    WARN = "warn"  # count and keep
+    DROP = "drop"  # count and leave out (the row stays in the layer below)
+    QUARANTINE = "quarantine"  # count and move to ops.quarantine with the rule as reason
+    FAIL = "fail"  # stop the task
+
+
+class ExpectationFailed(RuntimeError):
+    """A `fail` expectation did not hold."""
+
+
+# A rule is a function of the frame (and the lakehouse reader for references) returning the frame with its
+# pass column added; most rules are a plain predicate.
+Prepare = Callable[[DataFrame, str, Callable[[str], DataFrame]], DataFrame]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    name: str
+    action: Action
+    describe: str
+    prepare: Prepare = field(repr=False, compare=False)
+
+
+def _predicate(name: str, action: Action, describe: str, predicate: Callable[[], Column]) -> Expectation:
+    def prepare(df: DataFrame, column: str, _: Callable[[str], DataFrame]) -> DataFrame:
+        return df.withColumn(column, F.coalesce(predicate(), F.lit(False)))
+
+    return Expectation(name, action, describe, prepare)
+
+
+def not_null(column: str, action: Action = Action.QUARANTINE) -> Expectation:
+    return _predicate(f"{column}_not_null", action, f"{column} is not null", lambda: F.col(column).isNotNull())
+
+
+def accepted_values(column: str, values: Sequence[str], action: Action = Action.QUARANTINE) -> Expectation:
+    return _predicate(
+        f"{column}_accepted_values",
+        action,
+        f"{column} in {sorted(values)}",
+        lambda: F.col(column).isin(list(values)),
+    )
+
+
+def in_range(
+    column: str, low: float | None = None, high: float | None = None, action: Action = Action.QUARANTINE
+) -> Expectation:
+    def predicate() -> Column:
+        condition = F.col(column).isNotNull()
+        if low is not None:
+            condition = condition & (F.col(column) >= F.lit(low))
+        if high is not None:
+            condition = condition & (F.col(column) <= F.lit(high))
+        return condition
+
+    return _predicate(f"{column}_in_range", action, f"{low} <= {column} <= {high}", predicate)
+
+
+def unique(columns: Sequence[str], action: Action = Action.FAIL) -> Expectation:
+    key = list(columns)
+
+    def prepare(df: DataFrame, column: str, _: Callable[[str], DataFrame]) -> DataFrame:
+        return df.withColumn(column, F.count(F.lit(1)).over(Window.partitionBy(*key)) == 1)
+
+    return Expectation(f"{'_'.join(key)}_unique", action, f"({', '.join(key)}) is unique", prepare)
+
+
+def references(column: str, table: str, key: str, action: Action = Action.FAIL) -> Expectation:
+    """Referential integrity: every non-null `column` value exists as `key` in `table` (schema.table)."""
+
+    def prepare(df: DataFrame, flag: str, read: Callable[[str], DataFrame]) -> DataFrame:
+        keys = read(table).select(F.col(key).alias(f"_ref_{flag}")).distinct()
+        joined = df.join(keys, df[column] == keys[f"_ref_{flag}"], "left")
+        return joined.withColumn(flag, F.col(column).isNull() | F.col(f"_ref_{flag}").isNotNull()).drop(f"_ref_{flag}")
+
+    return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    action: str
+    passed: int
+    failed: int
+
+
+@dataclass
+class Checked:
+    """The outcome of applying a table's expectations to a frame."""
+
+    kept: DataFrame  # rows to write (warn failures included, drop/quarantine failures left out)
+    quarantined: DataFrame  # rows failing a quarantine rule, with `_reason` naming the rule(s)
+    results: list[RuleResult]
+
+
+def apply_expectations(
+    df: DataFrame,
+    expectations: Sequence[Expectation],
+    table: str,
+    read: Callable[[str], DataFrame],
+) -> Checked:
+    if not expectations:
+        return Checked(df, df.limit(0).withColumn("_reason", F.lit("")), [])
+    flagged = df
+    flags = []
+    for i, rule in enumerate(expectations):
+        flag = f"_dq_{i}"
+        flagged = rule.prepare(flagged, flag, read)
+        flags.append(flag)
+    totals = flagged.agg(
+        F.count(F.lit(1)).alias("rows"),
+        *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for f in flags],
+    ).collect()[0]
+    results = [
+        RuleResult(rule.name, rule.action.value, int(totals["rows"]) - int(totals[f] or 0), int(totals[f] or 0))
+        for rule, f in zip(expectations, flags, strict=True)
+    ]
+    for rule, f, result in zip(expectations, flags, results, strict=True):
+        if rule.action == Action.FAIL and result.failed:
+            row = flagged.filter(~F.col(f)).drop(*flags).limit(1).collect()[0].asDict()
+            raise ExpectationFailed(
+                f"expectation {rule.name!r} ({rule.describe}) failed on {table}: {result.failed} row(s); "
+                f"first: {json.dumps(row, default=str, sort_keys=True)}"
+            )
+    quarantine_flags = [f for rule, f in zip(expectations, flags, strict=True) if rule.action == Action.QUARANTINE]
+    dropping = [
+        f for rule, f in zip(expectations, flags, strict=True) if rule.action in (Action.DROP, Action.QUARANTINE)
+    ]
+    keep = F.lit(True)
+    for f in dropping:
+        keep = keep & F.col(f)
+    reasons = F.concat_ws(
+        "; ",
+        *[
+            F.when(~F.col(f), F.lit(f"expectation {rule.name} failed ({rule.describe})"))
+            for rule, f in zip(expectations, flags, strict=True)
+            if f in quarantine_flags
+        ],
+    )
+    quarantine_condition = F.lit(False)
+    for f in quarantine_flags:
+        quarantine_condition = quarantine_condition | ~F.col(f)
+    kept = flagged.filter(keep).drop(*flags)
+    quarantined = flagged.filter(quarantine_condition).withColumn("_reason", reasons).drop(*flags)
+    return Checked(kept, quarantined, results)

@@ -1,0 +1,427 @@
+"""Bronze ingestion: RAW files as received -> a schema-enforced, audited Delta table, exactly once per file.
+
+RAW lives under `<raw>/<source>/ingestion_date=YYYY-MM-DD/`. Every line (JSON, CSV) or row (Parquet) ends up in
+exactly one place: the bronze table, or `ops.quarantine` with its raw text, file, batch and reason. Fields the
+schema does not know are kept in `_rescued_data` (a JSON object), never dropped.
+
+Files are checked in Python before the batch (the local engine fails a whole read on one invalid UTF-8 byte): an
+empty, undecodable or unreadable file is quarantined whole; a file that vanished since listing is logged and left
+for the next run (it is not in the ledger, so it will be picked up then).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from pathlib import Path
+from typing import Literal
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, DateType, StringType, StructType, TimestampType
+
+from retailflow.workloads.runtime.contracts import Column, TableContract
+from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, utcnow
+from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+
+log = logging.getLogger("retailflow.ingest")
+
+AUDIT_COLUMNS = (
+    Column("_rescued_data", StringType(), True, "Fields not in the schema, as a JSON object"),
+    Column("_ingestion_ts", TimestampType(), False, "When the batch loaded the row (UTC)"),
+    Column("_source_file", StringType(), False, "The RAW file the row came from"),
+    Column("_batch_id", StringType(), False, "The ingestion batch"),
+    Column("ingestion_date", DateType(), False, "The RAW partition the file was delivered in"),
+)
+CSV_FIELD = r'(?:^|,)("(?:[^"]|"")*"|[^,]*)'
+PARTITION = re.compile(r"^ingestion_date=(\d{4}-\d{2}-\d{2})$")
+RAW_PREVIEW_CHARS = 65_536
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A RAW source: its format, the schema its records are parsed with, and the fields that must be present."""
+
+    name: str
+    format: Literal["json", "csv", "parquet"]
+    schema: StructType
+    required: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def bronze(self) -> TableRef:
+        return TableRef("bronze", self.name)
+
+    def bronze_contract(self) -> TableContract:
+        columns = tuple(Column(f.name, f.dataType, True) for f in self.schema.fields) + AUDIT_COLUMNS
+        return TableContract(
+            self.bronze, columns, partition_by=("ingestion_date",), description=f"{self.description} (bronze)"
+        )
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: str
+    size: int
+    ingestion_date: str
+
+
+@dataclass
+class IngestResult:
+    files: int = 0
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    skipped_vanished: list[str] = field(default_factory=list)
+
+
+def list_raw_files(
+    raw_root: Path, source: str, from_date: dt.date | None = None, to_date: dt.date | None = None
+) -> list[RawFile]:
+    """Every file under `<raw>/<source>/ingestion_date=*/`, in date then name order."""
+    files = []
+    base = raw_root / source
+    if not base.is_dir():
+        return []
+    for partition in sorted(base.iterdir()):
+        match = PARTITION.match(partition.name)
+        if not match or not partition.is_dir():
+            continue
+        day = dt.date.fromisoformat(match.group(1))
+        if (from_date and day < from_date) or (to_date and day > to_date):
+            continue
+        for path in sorted(partition.iterdir()):
+            if path.is_file() and not path.name.startswith((".", "_")):
+                try:
+                    files.append(RawFile(str(path), path.stat().st_size, match.group(1)))
+                except FileNotFoundError:
+                    log.warning("raw file vanished while listing; it will be picked up next run: %s", path)
+    return files
+
+
+@dataclass(frozen=True)
+class GateResult:
+    readable: list[tuple[RawFile, str]]  # file, its first line (the CSV header)
+    rejected: list[tuple[RawFile, str, str]]  # file, reason, raw preview
+    vanished: list[RawFile]
+
+
+def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
+    """Check each file can be read as its format expects, streaming (constant memory)."""
+    readable, rejected, vanished = [], [], []
+    for raw in files:
+        try:
+            with open(raw.path, "rb") as handle:
+                head = handle.read(1 << 20)
+                if not head:
+                    rejected.append((raw, "empty file: no records", ""))
+                    continue
+                if binary:
+                    readable.append((raw, ""))
+                    continue
+                decoder = codecs.getincrementaldecoder("utf-8")()
+                chunk, offset, error = head, 0, None
+                first_line = ""
+                while chunk:
+                    try:
+                        text = decoder.decode(chunk)
+                    except UnicodeDecodeError as err:
+                        error = f"not valid UTF-8 at byte {offset + err.start}: {err.reason}"
+                        break
+                    if offset == 0:
+                        first_line = text.split("\n", 1)[0].rstrip("\r")
+                    offset += len(chunk)
+                    chunk = handle.read(1 << 22)
+                if error is None:
+                    try:
+                        decoder.decode(b"", final=True)
+                    except UnicodeDecodeError as err:
+                        error = f"truncated UTF-8 sequence at the end of the file: {err.reason}"
+                if error:
+                    preview = head[:RAW_PREVIEW_CHARS].decode("utf-8", errors="replace")
+                    rejected.append((raw, error, preview))
+                else:
+                    readable.append((raw, first_line))
+        except FileNotFoundError:
+            vanished.append(raw)
+        except OSError as err:
+            rejected.append((raw, f"unreadable file: {err.strerror}", ""))
+    return GateResult(readable, rejected, vanished)
+
+
+def batch_id_for(run_id: str, source: str, files: Sequence[RawFile]) -> str:
+    digest = hashlib.sha256("\n".join(f.path for f in files).encode()).hexdigest()[:12]
+    return f"{run_id}-{source}-{digest}"
+
+
+def _string_preview(column: SparkColumn) -> SparkColumn:
+    return F.substring(column, 1, RAW_PREVIEW_CHARS)
+
+
+def _typed(value: SparkColumn, data_type: DataType, name: str) -> tuple[SparkColumn, SparkColumn]:
+    """`value` (a string) cast to `data_type`, and a reason when a non-empty value does not parse."""
+    cast = value.try_cast(data_type) if not isinstance(data_type, StringType) else value
+    bad = value.isNotNull() & (F.trim(value) != "") & cast.isNull()
+    reason = F.when(
+        bad,
+        F.concat(
+            F.lit(f"field {name}: cannot parse "), F.to_json(F.array(value)), F.lit(f" as {data_type.simpleString()}")
+        ),
+    )
+    return F.when(F.trim(value) == "", F.lit(None).cast(data_type)).otherwise(cast), reason
+
+
+def _reasons(reasons: Sequence[SparkColumn]) -> SparkColumn:
+    joined = F.concat_ws("; ", *reasons)
+    return F.when(joined == "", F.lit(None)).otherwise(joined)
+
+
+def _required(spec: SourceSpec) -> list[SparkColumn]:
+    return [F.when(F.col(name).isNull(), F.lit(f"missing required field {name}")) for name in spec.required]
+
+
+def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) -> DataFrame:
+    """`lines` has `value`, `_source_file`; returns the schema's fields, `_rescued_data`, `_raw`, `_reason`."""
+    names = [f.name for f in spec.schema.fields]
+    keys = F.json_object_keys("value")
+    parsed = F.from_json("value", spec.schema)
+    oversized = F.octet_length("value") > max_line_bytes
+    structural = (
+        F.when(oversized, F.lit(f"line exceeds {max_line_bytes} bytes"))
+        .when(F.trim("value") == "", F.lit("blank line"))
+        .when(keys.isNull(), F.lit("malformed JSON: not a JSON object"))
+    )
+    unknown = F.map_filter(F.from_json("value", "map<string,string>"), lambda k, _v: ~k.isin(names))
+    frame = lines.select(
+        "value",
+        "_source_file",
+        F.when(oversized, F.lit(None)).otherwise(parsed).alias("_parsed"),
+        structural.alias("_structural"),
+        F.when(F.size(unknown) > 0, F.to_json(unknown)).alias("_rescued_data"),
+    )
+    type_reasons = [
+        F.when(
+            F.get_json_object("value", f"$.{name}").isNotNull() & F.col(f"_parsed.{name}").isNull(),
+            F.concat(
+                F.lit(f"field {name}: wrong type, got "), F.substring(F.get_json_object("value", f"$.{name}"), 1, 200)
+            ),
+        )
+        for name in names
+    ]
+    frame = frame.select(
+        *[F.col(f"_parsed.{name}").alias(name) for name in names],
+        "_rescued_data",
+        "_source_file",
+        _string_preview(F.col("value")).alias("_raw"),
+        F.col("_structural"),
+        *[r.alias(f"_type_{i}") for i, r in enumerate(type_reasons)],
+    )
+    reason = F.coalesce(
+        F.col("_structural"),
+        _reasons([*[F.col(f"_type_{i}") for i in range(len(names))], *_required(spec)]),
+    )
+    return frame.withColumn("_reason", reason).drop("_structural", *[f"_type_{i}" for i in range(len(names))])
+
+
+def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_bytes: int) -> DataFrame:
+    """CSV of one file (one header): fields by header name, quote-aware; ragged lines are quarantined."""
+    header_names = [h.strip().strip('"') for h in re.findall(CSV_FIELD, header)]
+    fields = F.regexp_extract_all("value", F.lit(CSV_FIELD), 1)
+    rows = lines.filter(F.col("value") != header).select("value", "_source_file", fields.alias("_fields"))
+
+    def cell(position: int) -> SparkColumn:
+        raw = F.element_at("_fields", position + 1)
+        return F.regexp_replace(F.regexp_replace(raw, r'^"|"$', ""), '""', '"')
+
+    typed, reasons = [], []
+    for f in spec.schema.fields:
+        if f.name in header_names:
+            value, reason = _typed(cell(header_names.index(f.name)), f.dataType, f.name)
+        else:
+            value, reason = F.lit(None).cast(f.dataType), F.lit(None)
+        typed.append(value.alias(f.name))
+        reasons.append(reason)
+    extra = [(i, h) for i, h in enumerate(header_names) if h not in spec.schema.fieldNames()]
+    rescued = F.to_json(F.create_map(*[x for i, h in extra for x in (F.lit(h), cell(i))])) if extra else F.lit(None)
+    structural = (
+        F.when(F.octet_length("value") > max_line_bytes, F.lit(f"line exceeds {max_line_bytes} bytes"))
+        .when(F.trim("value") == "", F.lit("blank line"))
+        .when(
+            F.size("_fields") != len(header_names),
+            F.concat(F.lit(f"expected {len(header_names)} fields, got "), F.size("_fields").cast("string")),
+        )
+    )
+    frame = rows.select(
+        *typed,
+        rescued.cast("string").alias("_rescued_data"),
+        "_source_file",
+        _string_preview(F.col("value")).alias("_raw"),
+        structural.alias("_structural"),
+        *[r.alias(f"_type_{i}") for i, r in enumerate(reasons)],
+    )
+    n = len(reasons)
+    reason = F.coalesce(F.col("_structural"), _reasons([*[F.col(f"_type_{i}") for i in range(n)], *_required(spec)]))
+    return frame.withColumn("_reason", reason).drop("_structural", *[f"_type_{i}" for i in range(n)])
+
+
+def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataFrame:
+    present = set(frame.columns)
+    typed, reasons = [], []
+    for f in spec.schema.fields:
+        if f.name not in present:
+            typed.append(F.lit(None).cast(f.dataType).alias(f.name))
+            continue
+        column = F.col(f.name)
+        actual = frame.schema[f.name].dataType
+        if actual.simpleString() == f.dataType.simpleString():
+            typed.append(column.alias(f.name))
+        else:
+            cast = column.try_cast(f.dataType)
+            typed.append(cast.alias(f.name))
+            reasons.append(
+                F.when(
+                    column.isNotNull() & cast.isNull(),
+                    F.lit(f"field {f.name}: cannot convert {actual.simpleString()} to {f.dataType.simpleString()}"),
+                )
+            )
+    extra = [c for c in frame.columns if c not in spec.schema.fieldNames()]
+    rescued = F.to_json(F.struct(*[F.col(c) for c in extra])) if extra else F.lit(None).cast("string")
+    out = frame.select(
+        *typed,
+        rescued.alias("_rescued_data"),
+        F.lit(source_file).alias("_source_file"),
+        _string_preview(F.to_json(F.struct(*[F.col(c) for c in frame.columns]))).alias("_raw"),
+        *[r.alias(f"_type_{i}") for i, r in enumerate(reasons)],
+    )
+    reason = _reasons([*[F.col(f"_type_{i}") for i in range(len(reasons))], *_required(spec)])
+    return out.withColumn("_reason", reason).drop(*[f"_type_{i}" for i in range(len(reasons))])
+
+
+class Ingestor:
+    """Loads a source's new RAW files into bronze: gate, parse, quarantine, write, then commit the ledger."""
+
+    def __init__(self, lake: Lakehouse, raw_root: Path, run_id: str, max_line_bytes: int) -> None:
+        self.lake = lake
+        self.raw_root = raw_root
+        self.run_id = run_id
+        self.max_line_bytes = max_line_bytes
+
+    def committed_files(self, source: str) -> set[str]:
+        ledger = self.lake.read(LEDGER)
+        return {r[0] for r in ledger.filter(F.col("source") == source).select("file_path").collect()}
+
+    def forget(self, spec: SourceSpec, files: Sequence[RawFile]) -> None:
+        """Remove every trace of `files` (bronze rows, quarantine rows, ledger entries): for a replay, or to clean
+        up after a batch that crashed before its ledger commit."""
+        if not files:
+            return
+        paths = ", ".join("'" + f.path.replace("'", "''") + "'" for f in files)
+        self.lake.delete(spec.bronze, f"_source_file IN ({paths})")
+        self.lake.delete(QUARANTINE, f"source = '{spec.name}' AND source_file IN ({paths})")
+        self.lake.delete(LEDGER, f"source = '{spec.name}' AND file_path IN ({paths})")
+
+    def ingest(
+        self,
+        spec: SourceSpec,
+        from_date: dt.date | None = None,
+        to_date: dt.date | None = None,
+        replay: bool = False,
+    ) -> IngestResult:
+        listed = list_raw_files(self.raw_root, spec.name, from_date, to_date)
+        if replay:
+            self.forget(spec, listed)
+            new = listed
+        else:
+            done = self.committed_files(spec.name)
+            new = [f for f in listed if f.path not in done]
+            # A batch that crashed after writing but before its ledger commit left rows behind: remove them.
+            self.forget(spec, new)
+        result = IngestResult(files=len(new))
+        if not new:
+            return result
+        batch_id = batch_id_for(self.run_id, spec.name, new)
+        gate = gate_files(new, binary=spec.format == "parquet")
+        for vanished in gate.vanished:
+            log.warning(
+                "raw file vanished before it could be read; it stays unledgered and is retried next run",
+                extra={"fields": {"source": spec.name, "file": vanished.path}},
+            )
+        result.skipped_vanished = [f.path for f in gate.vanished]
+        now = utcnow()
+
+        quarantine_schema = self.lake.contracts.get(QUARANTINE).schema
+        rejected_rows = [
+            (spec.name, "bronze", batch_id, raw.path, preview, reason, self.run_id, now)
+            for raw, reason, preview in gate.rejected
+        ]
+        if rejected_rows:
+            self.lake.write(QUARANTINE, self.lake.spark.createDataFrame(rejected_rows, quarantine_schema))
+        if gate.readable:
+            parsed = reduce(DataFrame.unionByName, [self._parse_file(spec, raw, line) for raw, line in gate.readable])
+            day_of_file = F.create_map(
+                *[x for raw, _ in gate.readable for x in (F.lit(raw.path), F.lit(raw.ingestion_date))]
+            )
+            staged = parsed.withColumn("ingestion_date", F.to_date(day_of_file[F.col("_source_file")]))
+            good = staged.filter(F.col("_reason").isNull()).select(
+                *spec.schema.fieldNames(),
+                "_rescued_data",
+                F.lit(now).cast("timestamp").alias("_ingestion_ts"),
+                "_source_file",
+                F.lit(batch_id).alias("_batch_id"),
+                "ingestion_date",
+            )
+            bad = staged.filter(F.col("_reason").isNotNull()).select(
+                F.lit(spec.name).alias("source"),
+                F.lit("bronze").alias("layer"),
+                F.lit(batch_id).alias("batch_id"),
+                F.col("_source_file").alias("source_file"),
+                F.col("_raw").alias("raw"),
+                F.col("_reason").alias("reason"),
+                F.lit(self.run_id).alias("run_id"),
+                F.lit(now).cast("timestamp").alias("quarantined_at"),
+            )
+            self.lake.write(spec.bronze, good)
+            self.lake.write(QUARANTINE, bad)
+        # Per-file counts from what was written (never from what a write reports).
+        loaded = self._counts(spec.bronze, "_batch_id", "_source_file", batch_id)
+        quarantined = self._counts(QUARANTINE, "batch_id", "source_file", batch_id)
+        ledger_rows = [
+            (
+                spec.name,
+                raw.path,
+                raw.size,
+                raw.ingestion_date,
+                batch_id,
+                loaded.get(raw.path, 0),
+                quarantined.get(raw.path, 0),
+                utcnow(),
+            )
+            for raw in new
+            if raw not in gate.vanished
+        ]
+        self.lake.write(LEDGER, self.lake.spark.createDataFrame(ledger_rows, self.lake.contracts.get(LEDGER).schema))
+        stats = {"loaded": sum(loaded.values()), "quarantined": sum(quarantined.values())}
+        result.rows_loaded = stats["loaded"]
+        result.rows_quarantined = stats["quarantined"]
+        result.rows_in = result.rows_loaded + result.rows_quarantined
+        return result
+
+    def _counts(self, table: TableRef, batch_column: str, file_column: str, batch_id: str) -> dict[str, int]:
+        rows = self.lake.read(table).filter(F.col(batch_column) == batch_id).groupBy(file_column).count().collect()
+        return {row[0]: int(row[1]) for row in rows}
+
+    def _parse_file(self, spec: SourceSpec, raw: RawFile, first_line: str) -> DataFrame:
+        spark = self.lake.spark
+        if spec.format == "parquet":
+            return parse_parquet(spark.read.parquet(raw.path), spec, raw.path)
+        lines = spark.read.text(raw.path).withColumn("_source_file", F.lit(raw.path))
+        if spec.format == "json":
+            return parse_json_lines(lines, spec, self.max_line_bytes)
+        return parse_csv_lines(lines, spec, first_line, self.max_line_bytes)

@@ -1,0 +1,161 @@
+"""The `ops` schema: the ingest ledger, quarantine, data-quality results and the run log.
+
+Metrics are computed from the data (counts of what was written), never from what MERGE reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql.types import DoubleType, LongType, StringType, TimestampType
+
+from retailflow.workloads.runtime.contracts import Column, TableContract
+from retailflow.workloads.runtime.expectations import RuleResult
+from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+
+LEDGER = TableRef("ops", "ingest_ledger")
+QUARANTINE = TableRef("ops", "quarantine")
+DQ_RESULTS = TableRef("ops", "dq_results")
+RUN_LOG = TableRef("ops", "run_log")
+
+S, L, D, T = StringType(), LongType(), DoubleType(), TimestampType()
+OPS_CONTRACTS = (
+    TableContract(
+        LEDGER,
+        (
+            Column("source", S, False),
+            Column("file_path", S, False),
+            Column("file_size", L, False),
+            Column("ingestion_date", S, False),
+            Column("batch_id", S, False),
+            Column("rows_loaded", L, False),
+            Column("rows_quarantined", L, False),
+            Column("committed_at", T, False),
+        ),
+        business_key=("source", "file_path"),
+        description="Which raw file was ingested by which batch: the exactly-once ledger",
+    ),
+    TableContract(
+        QUARANTINE,
+        (
+            Column("source", S, False),
+            Column("layer", S, False),
+            Column("batch_id", S, False),
+            Column("source_file", S),
+            Column("raw", S),
+            Column("reason", S, False),
+            Column("run_id", S, False),
+            Column("quarantined_at", T, False),
+        ),
+        description="Rows that could not be loaded or failed a quarantine expectation, with the reason",
+    ),
+    TableContract(
+        DQ_RESULTS,
+        (
+            Column("run_id", S, False),
+            Column("task", S, False),
+            Column("table_name", S, False),
+            Column("rule", S, False),
+            Column("action", S, False),
+            Column("rows_passed", L, False),
+            Column("rows_failed", L, False),
+            Column("checked_at", T, False),
+        ),
+        description="Per run and rule: rows passed and failed",
+    ),
+    TableContract(
+        RUN_LOG,
+        (
+            Column("run_id", S, False),
+            Column("task", S, False),
+            Column("status", S, False),
+            Column("rows_in", L, False),
+            Column("rows_out", L, False),
+            Column("rows_quarantined", L, False),
+            Column("started_at", T, False),
+            Column("finished_at", T, False),
+            Column("duration_s", D, False),
+            Column("error", S),
+        ),
+        description="One row per task run: rows in / out / quarantined, duration and status",
+    ),
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _frame(lake: Lakehouse, ref: TableRef, rows: Sequence[dict[str, Any]]) -> DataFrame:
+    contract = lake.contracts.get(ref)
+    return lake.spark.createDataFrame([tuple(r[c] for c in contract.column_names) for r in rows], contract.schema)
+
+
+def record_dq_results(lake: Lakehouse, run_id: str, task: str, table: str, results: Sequence[RuleResult]) -> None:
+    if not results:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "run_id": run_id,
+            "task": task,
+            "table_name": table,
+            "rule": r.rule,
+            "action": r.action,
+            "rows_passed": r.passed,
+            "rows_failed": r.failed,
+            "checked_at": now,
+        }
+        for r in results
+    ]
+    lake.write(DQ_RESULTS, _frame(lake, DQ_RESULTS, rows))
+
+
+@dataclass
+class TaskMetrics:
+    run_id: str
+    task: str
+    status: str
+    rows_in: int
+    rows_out: int
+    rows_quarantined: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    duration_s: float
+    error: str | None = None
+
+
+def record_run(lake: Lakehouse, metrics: TaskMetrics) -> None:
+    lake.write(RUN_LOG, _frame(lake, RUN_LOG, [asdict(metrics)]))
+
+
+class JsonFormatter(logging.Formatter):
+    """Structured logs: one JSON object per line (what Azure Monitor ingests from job output)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["error"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_json_logging(level: int = logging.INFO, stream: Any = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("retailflow")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

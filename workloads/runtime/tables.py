@@ -1,0 +1,158 @@
+"""Table references and the lakehouse I/O layer: the one place that knows where tables live.
+
+A reference `schema.table` is `<catalog>.<schema>.<table>` in Unity Catalog on Databricks, and a Delta table at
+`<lakehouse>/<catalog>/<schema>/<table>` locally (registered in the session so SQL `MERGE INTO` can name it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyspark.sql import DataFrame, SparkSession
+
+if TYPE_CHECKING:
+    from retailflow.workloads.runtime.contracts import ContractRegistry
+
+LOCAL_CATALOG = "retailflow_local"
+
+
+@dataclass(frozen=True, order=True)
+class TableRef:
+    schema: str
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> TableRef:
+        schema, _, name = text.partition(".")
+        if not schema or not name or "." in name:
+            raise ValueError(f"table reference {text!r} must be 'schema.table'")
+        return cls(schema, name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+FaultHook = Callable[[str, TableRef], None]
+
+
+class Lakehouse:
+    """Reads and writes tables by reference; checks every write against the table's contract.
+
+    `fault_hook(point, ref)` is called at `before_write` and `after_write` of every table write, so reliability
+    tests can crash a run at any write boundary.
+    """
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        catalog: str,
+        contracts: ContractRegistry,
+        root: Path | None = None,
+        fault_hook: FaultHook | None = None,
+    ) -> None:
+        self.spark = spark
+        self.catalog = catalog
+        self.contracts = contracts
+        self.root = root
+        self.fault_hook = fault_hook
+        self._registered: set[TableRef] = set()
+        self._schemas: set[str] = set()
+        self._locks: dict[TableRef, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    @property
+    def is_local(self) -> bool:
+        return self.root is not None
+
+    def path(self, ref: TableRef) -> Path:
+        assert self.root is not None, "paths exist only for a local lakehouse"
+        return self.root / self.catalog / ref.schema / ref.name
+
+    def exists(self, ref: TableRef) -> bool:
+        if self.root is not None:
+            return (self.path(ref) / "_delta_log").is_dir()
+        return bool(self.spark.catalog.tableExists(self.identifier(ref)))
+
+    def identifier(self, ref: TableRef) -> str:
+        """The SQL name of a table (registered locally on first use)."""
+        if self.root is None:
+            return f"`{self.catalog}`.`{ref.schema}`.`{ref.name}`"
+        if ref not in self._registered and self.exists(ref):
+            if ref.schema not in self._schemas:
+                self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{ref.schema}`")
+                self._schemas.add(ref.schema)
+            self.spark.sql(
+                f"CREATE TABLE IF NOT EXISTS `{ref.schema}`.`{ref.name}` USING delta LOCATION '{self.path(ref)}'"
+            )
+            self._registered.add(ref)
+        return f"`{ref.schema}`.`{ref.name}`"
+
+    def read(self, ref: TableRef, version: int | None = None) -> DataFrame:
+        if not self.exists(ref):
+            return self.spark.createDataFrame([], self.contracts.get(ref).schema)
+        if self.root is not None:
+            reader = self.spark.read.format("delta")
+            if version is not None:
+                reader = reader.option("versionAsOf", version)
+            return reader.load(str(self.path(ref)))
+        if version is not None:
+            return self.spark.sql(f"SELECT * FROM {self.identifier(ref)} VERSION AS OF {version}")
+        return self.spark.table(self.identifier(ref))
+
+    @contextmanager
+    def _writing(self, ref: TableRef) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(ref, threading.Lock())
+        if not lock.acquire(blocking=False):
+            raise RuntimeError(f"table {ref} is already being written by another task of this run")
+        try:
+            if self.fault_hook:
+                self.fault_hook("before_write", ref)
+            yield
+            if self.fault_hook:
+                self.fault_hook("after_write", ref)
+        finally:
+            lock.release()
+
+    def write(self, ref: TableRef, df: DataFrame, mode: str = "append", replace_where: str | None = None) -> None:
+        """Append or overwrite (all of it, or only the rows matching `replace_where`), after the contract check."""
+        contract = self.contracts.get(ref)
+        checked = contract.enforce(df)
+        with self._writing(ref):
+            writer = checked.write.format("delta").mode(mode)
+            if contract.partition_by:
+                writer = writer.partitionBy(*contract.partition_by)
+            if replace_where is not None and self.exists(ref):
+                writer = writer.option("replaceWhere", replace_where)
+            if mode == "overwrite" and replace_where is None:
+                writer = writer.option("overwriteSchema", "true")
+            if self.root is not None:
+                writer.save(str(self.path(ref)))
+            else:
+                writer.saveAsTable(self.identifier(ref))
+
+    def merge(self, ref: TableRef, source: DataFrame, statement: Callable[[str, str], str]) -> None:
+        """Run a SQL `MERGE INTO` built by `statement(target_identifier, source_view)`; the source is checked
+        against the contract (minus any merge-control columns starting with `_merge`)."""
+        contract = self.contracts.get(ref)
+        data_columns = [c for c in source.columns if not c.startswith("_merge")]
+        contract.enforce(source.select(*data_columns))
+        if not self.exists(ref):
+            self.write(ref, source.select(*data_columns).limit(0), mode="overwrite")
+        view = f"_merge_source_{ref.schema}_{ref.name}"
+        source.createOrReplaceTempView(view)
+        with self._writing(ref):
+            self.spark.sql(statement(self.identifier(ref), view))
+
+    def delete(self, ref: TableRef, condition: str) -> None:
+        if self.exists(ref):
+            with self._writing(ref):
+                self.spark.sql(f"DELETE FROM {self.identifier(ref)} WHERE {condition}")
+
+    def sql(self, query: str) -> DataFrame:
+        return self.spark.sql(query)
