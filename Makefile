@@ -34,9 +34,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed ## Install Python (uv pip sync of the hashed lock) and node (npm ci) toolchains
 
-demo: install ## The main job: synthesize every environment, scan it, run the medallion pipeline locally
+demo: install ## The main job: synthesize every environment and run the medallion pipeline locally
 	$(BIN)/retailflow synth
-	$(BIN)/retailflow scan --path cdktf.out --format table --output cdktf.out/scan.md
 	$(BIN)/retailflow demo
 
 test: install lint typecheck pytest ## Lint, type check and the whole test suite
@@ -58,8 +57,7 @@ pytest: install ## The test suite
 synth: $(VENV)/.installed ## Synthesize every environment into cdktf.out/ (FEATURE=<branch> adds a feature stack)
 	$(BIN)/retailflow synth $(if $(FEATURE),--feature '$(FEATURE)',)
 
-scan: $(VENV)/.installed ## Synthesize and policy-scan every environment
-	$(BIN)/retailflow scan $(if $(FEATURE),--feature '$(FEATURE)',)
+
 
 generate: $(VENV)/.installed ## Generate RAW data locally
 	$(BIN)/retailflow generate

@@ -1,8 +1,9 @@
 """Table contracts: each table's schema, business key, partitioning and expectations, declared once.
 
 The local engine accepts appends with a mismatched schema and `mergeSchema` silently drops new columns, so every
-write is checked here first: a mismatch is an error naming the table and the column. NOT NULL is enforced inside
-the write itself (`raise_error`), so a violation fails the write and commits nothing, with no extra pass.
+write is checked here first: a mismatch is an error naming the table and the column. NOT NULL is checked by one
+aggregation before the write (a `raise_error` inside the write is not reliable on the local engine: on appends it
+was seen to fire on rows an upstream filter had removed), so a violation commits nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StructField, StructType
@@ -72,14 +72,18 @@ class TableContract:
                     f"table {self.ref}: column {column.name!r} has type {got.simpleString()}, "
                     f"the contract says {column.type.simpleString()}"
                 )
-        return df.select([self._checked(c) for c in self.columns])
-
-    def _checked(self, column: Column) -> SparkColumn:
-        value = F.col(column.name)
-        if column.nullable:
-            return value
-        message = f"table {self.ref}: column '{column.name}' is NOT NULL in the contract but a row has null"
-        return F.when(value.isNull(), F.raise_error(F.lit(message))).otherwise(value).alias(column.name)
+        ordered = df.select(*self.column_names)
+        required = [c.name for c in self.columns if not c.nullable]
+        if required:
+            counts = ordered.agg(
+                *[F.sum(F.when(F.col(name).isNull(), 1).otherwise(0)).alias(name) for name in required]
+            ).collect()[0]
+            for name in required:
+                if counts[name]:
+                    raise ContractViolation(
+                        f"table {self.ref}: column '{name}' is NOT NULL in the contract but {counts[name]} row(s) have null"
+                    )
+        return ordered
 
 
 class ContractRegistry:

@@ -9,12 +9,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from retailflow.workloads.runtime.context import TaskContext
-from retailflow.workloads.runtime.engine import Engine, create_engine
-from retailflow.workloads.runtime.ops import configure_json_logging
-from retailflow.workloads.runtime.runner import parse_date, run_task
-from retailflow.workloads.runtime.tables import Lakehouse
+if TYPE_CHECKING:  # pyspark is imported only once the arguments are valid, so `--help` works anywhere
+    from retailflow.workloads.runtime.context import TaskContext
+    from retailflow.workloads.runtime.engine import Engine
+    from retailflow.workloads.runtime.tables import Lakehouse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,11 +48,14 @@ def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     from retailflow.workloads.retail.contracts import registry
     from retailflow.workloads.retail.pipeline import PIPELINE
-    from retailflow.workloads.runtime.runner import new_run_id
+    from retailflow.workloads.runtime.engine import create_engine
+    from retailflow.workloads.runtime.ops import configure_json_logging
+    from retailflow.workloads.runtime.runner import new_run_id, run_task
+    from retailflow.workloads.runtime.tables import Lakehouse
 
-    args = parser().parse_args(argv)
     configure_json_logging()
     if args.task not in PIPELINE.tasks:
         print(f"retailflow-task: unknown task {args.task!r} (known: {', '.join(PIPELINE.order)})", file=sys.stderr)

@@ -237,7 +237,7 @@ def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_by
     rows = lines.filter(F.col("value") != header).select("value", "_source_file", fields.alias("_fields"))
 
     def cell(position: int) -> SparkColumn:
-        raw = F.element_at("_fields", position + 1)
+        raw = F.get(F.col("_fields"), position)
         return F.regexp_replace(F.regexp_replace(raw, r'^"|"$', ""), '""', '"')
 
     typed, reasons = [], []
@@ -361,8 +361,7 @@ class Ingestor:
             (spec.name, "bronze", batch_id, raw.path, preview, reason, self.run_id, now)
             for raw, reason, preview in gate.rejected
         ]
-        if rejected_rows:
-            self.lake.write(QUARANTINE, self.lake.spark.createDataFrame(rejected_rows, quarantine_schema))
+        rejected = self.lake.spark.createDataFrame(rejected_rows, quarantine_schema) if rejected_rows else None
         if gate.readable:
             parsed = reduce(DataFrame.unionByName, [self._parse_file(spec, raw, line) for raw, line in gate.readable])
             day_of_file = F.create_map(
@@ -388,7 +387,9 @@ class Ingestor:
                 F.lit(now).cast("timestamp").alias("quarantined_at"),
             )
             self.lake.write(spec.bronze, good)
-            self.lake.write(QUARANTINE, bad)
+            self.lake.write(QUARANTINE, bad if rejected is None else bad.unionByName(rejected))
+        elif rejected is not None:
+            self.lake.write(QUARANTINE, rejected)
         # Per-file counts from what was written (never from what a write reports).
         loaded = self._counts(spec.bronze, "_batch_id", "_source_file", batch_id)
         quarantined = self._counts(QUARANTINE, "batch_id", "source_file", batch_id)

@@ -1,7 +1,7 @@
 """Table references and the lakehouse I/O layer: the one place that knows where tables live.
 
 A reference `schema.table` is `<catalog>.<schema>.<table>` in Unity Catalog on Databricks, and a Delta table at
-`<lakehouse>/<catalog>/<schema>/<table>` locally (registered in the session so SQL `MERGE INTO` can name it).
+`<lakehouse>/<catalog>/<schema>/<table>` locally (SQL names it ``delta.`<path>` ``).
 """
 
 from __future__ import annotations
@@ -60,8 +60,6 @@ class Lakehouse:
         self.contracts = contracts
         self.root = root
         self.fault_hook = fault_hook
-        self._registered: set[TableRef] = set()
-        self._schemas: set[str] = set()
         self._locks: dict[TableRef, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -79,18 +77,11 @@ class Lakehouse:
         return bool(self.spark.catalog.tableExists(self.identifier(ref)))
 
     def identifier(self, ref: TableRef) -> str:
-        """The SQL name of a table (registered locally on first use)."""
+        """The SQL name of a table: its Unity Catalog name, or locally its Delta path (no session registration, so
+        two lakehouses can share one engine)."""
         if self.root is None:
             return f"`{self.catalog}`.`{ref.schema}`.`{ref.name}`"
-        if ref not in self._registered and self.exists(ref):
-            if ref.schema not in self._schemas:
-                self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{ref.schema}`")
-                self._schemas.add(ref.schema)
-            self.spark.sql(
-                f"CREATE TABLE IF NOT EXISTS `{ref.schema}`.`{ref.name}` USING delta LOCATION '{self.path(ref)}'"
-            )
-            self._registered.add(ref)
-        return f"`{ref.schema}`.`{ref.name}`"
+        return "delta.`" + str(self.path(ref)).replace("`", "``") + "`"
 
     def read(self, ref: TableRef, version: int | None = None) -> DataFrame:
         if not self.exists(ref):

@@ -1,0 +1,169 @@
+"""Workload constructs: the runtime wheel uploaded by content hash, and one Databricks job per workload whose
+tasks, dependencies and parameters are generated from the pipeline graph.
+
+The job runs the same entry point as the local runner (`retailflow-task --task <key> ...`), so infrastructure and
+pipelines deploy together with one `cdktf deploy retailflow-<env>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_databricks.file import File
+from cdktf_cdktf_provider_databricks.job import (
+    Job,
+    JobEmailNotifications,
+    JobEnvironment,
+    JobEnvironmentSpec,
+    JobHealth,
+    JobHealthRules,
+    JobJobCluster,
+    JobJobClusterNewCluster,
+    JobQueue,
+    JobRunAs,
+    JobSchedule,
+    JobTask,
+    JobTaskDependsOn,
+    JobTaskLibrary,
+    JobTaskPythonWheelTask,
+)
+
+from constructs import Construct
+from retailflow.config import EnvironmentConfig, EnvironmentKind
+from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
+from retailflow.workloads.runtime.graph import PipelineGraph, Workload
+
+ENVIRONMENT_KEY = "retailflow"
+JOB_CLUSTER_KEY = "main"
+
+
+class RuntimeArtifact(Construct):
+    """The runtime wheel in the environment's artifacts volume, at a path that carries its content hash.
+    Outputs: `volume_path`, `sha256`."""
+
+    def __init__(self, scope: Construct, id_: str, *, wheel: BuiltWheel, artifacts_volume_path: str) -> None:
+        super().__init__(scope, id_)
+        asset = TerraformAsset(self, "wheel", path=str(wheel.path), type=AssetType.FILE)
+        self.volume_path = f"{artifacts_volume_path}/{DISTRIBUTION}/{wheel.short_hash}/{wheel.filename}"
+        self.sha256 = wheel.sha256
+        File(self, "upload", source=asset.path, path=self.volume_path)
+
+
+@dataclass(frozen=True)
+class WorkloadJobProps:
+    config: EnvironmentConfig
+    workload: Workload
+    graph: PipelineGraph
+    artifact: RuntimeArtifact
+    catalog: str
+    landing_volume_path: str
+    cluster_policy_id: str | None
+    tags: dict[str, str]
+
+
+def job_name(environment: str, workload: str) -> str:
+    return f"retailflow-{environment}-{workload.replace('_', '-')}"
+
+
+class WorkloadJob(Construct):
+    """One `databricks_job`. Outputs: `job_id`, `job_name`, `task_keys`."""
+
+    def __init__(self, scope: Construct, id_: str, props: WorkloadJobProps) -> None:
+        super().__init__(scope, id_)
+        config, workload = props.config, props.workload
+        serverless = config.compute.mode == "serverless"
+        settings = config.jobs
+        schedule = settings.maintenance_schedule if workload.schedule == "maintenance" else settings.schedule
+        paused = schedule.paused or config.kind == EnvironmentKind.FEATURE
+        self.task_keys = [t.key for t in workload.tasks]
+        tasks = []
+        for task in workload.tasks:
+            parameters = {
+                "task": task.key,
+                "catalog": props.catalog,
+                "raw-root": props.landing_volume_path,
+                "engine": "databricks",
+            }
+            tasks.append(
+                JobTask(
+                    task_key=task.key,
+                    description=task.description,
+                    depends_on=[JobTaskDependsOn(task_key=d) for d in props.graph.dependencies(task.key)] or None,
+                    python_wheel_task=JobTaskPythonWheelTask(
+                        package_name=DISTRIBUTION, entry_point=ENTRY_POINT, named_parameters=parameters
+                    ),
+                    environment_key=ENVIRONMENT_KEY if serverless else None,
+                    job_cluster_key=None if serverless else JOB_CLUSTER_KEY,
+                    library=None if serverless else [JobTaskLibrary(whl=props.artifact.volume_path)],
+                    timeout_seconds=settings.task_timeout_seconds,
+                    max_retries=settings.max_retries,
+                    min_retry_interval_millis=settings.min_retry_interval_millis,
+                    retry_on_timeout=False,
+                )
+            )
+        cluster = config.compute.job_cluster
+        job = Job(
+            self,
+            "job",
+            name=job_name(config.name, workload.name),
+            description=workload.description,
+            task=tasks,
+            environment=[
+                JobEnvironment(
+                    environment_key=ENVIRONMENT_KEY,
+                    spec=JobEnvironmentSpec(
+                        environment_version=config.compute.environment_version,
+                        dependencies=[props.artifact.volume_path],
+                    ),
+                )
+            ]
+            if serverless
+            else None,
+            job_cluster=[
+                JobJobCluster(
+                    job_cluster_key=JOB_CLUSTER_KEY,
+                    new_cluster=JobJobClusterNewCluster(
+                        spark_version=cluster.spark_version,
+                        node_type_id=cluster.node_type_id,
+                        num_workers=cluster.num_workers,
+                        policy_id=props.cluster_policy_id,
+                        apply_policy_default_values=True,
+                        data_security_mode="SINGLE_USER",
+                        single_user_name=config.service_principal.application_id,
+                        custom_tags=props.tags,
+                    ),
+                )
+            ]
+            if cluster is not None and not serverless
+            else None,
+            schedule=JobSchedule(
+                quartz_cron_expression=schedule.cron,
+                timezone_id=schedule.timezone,
+                pause_status="PAUSED" if paused else "UNPAUSED",
+            ),
+            max_concurrent_runs=1,
+            queue=JobQueue(enabled=True),
+            timeout_seconds=settings.task_timeout_seconds * max(1, len(tasks)),
+            email_notifications=JobEmailNotifications(
+                on_failure=list(config.alerts.emails),
+                on_duration_warning_threshold_exceeded=list(config.alerts.emails),
+                no_alert_for_skipped_runs=True,
+            ),
+            health=JobHealth(
+                rules=[
+                    JobHealthRules(
+                        metric="RUN_DURATION_SECONDS", op="GREATER_THAN", value=settings.run_duration_warning_seconds
+                    )
+                ]
+            ),
+            run_as=JobRunAs(service_principal_name=config.service_principal.application_id),
+            tags={**props.tags, "workload": workload.name, "artifact_sha256": props.artifact.sha256[:16]},
+        )
+        self.job_id = job.id
+        self.job_name = job.name
+
+
+def wheel_output_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / ".gen" / "wheels"

@@ -1,0 +1,46 @@
+"""Shared fixtures: one local engine for the session, one synth of every stack for the session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FEATURE_BRANCH = "Feature/ABC-123_New-Thing"
+FEATURE_STACK = "retailflow-feature-abc-123-new-thing"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from retailflow.workloads.runtime.engine import start_local
+
+    active = start_local()
+    yield active
+    active.close()
+
+
+@pytest.fixture(scope="session")
+def stacks(tmp_path_factory) -> dict[str, dict]:
+    """dev, stg, prod and a feature stack, synthesized once into a temporary cdktf.out."""
+    from retailflow.stacks.app import build_app
+
+    out = tmp_path_factory.mktemp("cdktf.out")
+    app, names = build_app(outdir=out, feature=FEATURE_BRANCH)
+    app.synth()
+    return {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text()) for name in names}
+
+
+def resources(stack: dict, resource_type: str) -> dict[str, dict]:
+    return stack.get("resource", {}).get(resource_type, {})
+
+
+def only(stack: dict, resource_type: str) -> dict:
+    found = list(resources(stack, resource_type).values())
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]

@@ -1,0 +1,212 @@
+"""The medallion runtime on small hand-built data, with the session's one local engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql.types import BooleanType, IntegerType, LongType, StringType, TimestampType
+
+from retailflow.workloads.retail.sources import fields
+from retailflow.workloads.runtime.contracts import Column, ContractRegistry, ContractViolation, TableContract
+from retailflow.workloads.runtime.expectations import Action, ExpectationFailed, apply_expectations, not_null, unique
+from retailflow.workloads.runtime.ingest import Ingestor, SourceSpec
+from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
+from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
+from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+
+EVENTS = SourceSpec("events", "json", fields(("id", StringType()), ("qty", IntegerType())), required=("id",))
+ITEMS = SourceSpec(
+    "items", "csv", fields(("sku", StringType()), ("name", StringType()), ("qty", IntegerType())), required=("sku",)
+)
+DIM = TableRef("gold", "dim_test")
+DIM_CONTRACT = TableContract(
+    DIM,
+    (
+        Column("sk", LongType(), False),
+        Column("id", StringType(), False),
+        Column("tier", StringType()),
+        Column("valid_from", TimestampType(), False),
+        Column("valid_to", TimestampType()),
+        Column("is_current", BooleanType(), False),
+    ),
+)
+STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(), False), Column("qty", IntegerType())))
+
+
+@pytest.fixture
+def lake(engine, tmp_path: Path) -> Lakehouse:
+    contracts = ContractRegistry(
+        [*OPS_CONTRACTS, EVENTS.bronze_contract(), ITEMS.bronze_contract(), DIM_CONTRACT, STRICT]
+    )
+    return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake")
+
+
+def land(raw: Path, source: str, day: str, name: str, text: str | bytes) -> Path:
+    folder = raw / source / f"ingestion_date={day}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def test_contract_violation_names_table_and_column(lake, engine):
+    df = engine.spark.createDataFrame([("a", "x")], "id string, qty string")
+    with pytest.raises(
+        ContractViolation, match=r"table silver.strict: column 'qty' has type string, the contract says int"
+    ):
+        lake.write(STRICT.ref, df)
+    with pytest.raises(ContractViolation, match=r"column 'extra' is not in the contract"):
+        lake.write(STRICT.ref, engine.spark.createDataFrame([("a", 1, 2)], "id string, qty int, extra int"))
+    with pytest.raises(ContractViolation, match=r"column 'qty' is missing"):
+        lake.write(STRICT.ref, engine.spark.createDataFrame([("a",)], "id string"))
+
+
+def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):
+    with pytest.raises(ContractViolation, match="column .id. is NOT NULL in the contract but 1 row"):
+        lake.write(STRICT.ref, engine.spark.createDataFrame([(None, 1)], "id string, qty int"))
+    assert not lake.exists(STRICT.ref)
+
+
+def test_json_ingestion_quarantines_rescues_and_accounts_for_every_line(lake, tmp_path):
+    raw = tmp_path / "raw"
+    lines = [
+        '{"id": "a", "qty": 1}',
+        '{"id": "b", "qty": "many"}',  # wrong type
+        '{"qty": 3}',  # missing required
+        "{not json",  # malformed
+        '{"id": "c", "qty": 4, "colour": "red"}',  # drift: rescued
+    ]
+    land(raw, "events", "2026-01-01", "e1.jsonl", "\n".join(lines) + "\n")
+    result = Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (5, 2, 3)
+    bronze = {r["id"]: r for r in lake.read(EVENTS.bronze).collect()}
+    assert set(bronze) == {"a", "c"}
+    assert json.loads(bronze["c"]["_rescued_data"]) == {"colour": "red"}
+    assert bronze["a"]["_source_file"].endswith("e1.jsonl") and bronze["a"]["ingestion_date"] == dt.date(2026, 1, 1)
+    reasons = sorted(r["reason"] for r in lake.read(QUARANTINE).collect())
+    assert reasons == [
+        "field qty: wrong type, got many",
+        "malformed JSON: not a JSON object",
+        "missing required field id",
+    ]
+    assert {r["raw"] for r in lake.read(QUARANTINE).collect()} >= {"{not json"}
+
+
+def test_exactly_once_over_reruns_and_new_files(lake, tmp_path):
+    raw = tmp_path / "raw"
+    land(raw, "events", "2026-01-01", "e1.jsonl", '{"id": "a", "qty": 1}\n{"id": "b", "qty": 2}\n')
+    ingestor = Ingestor(lake, raw, "run1", 1 << 20)
+    assert ingestor.ingest(EVENTS).rows_loaded == 2
+    assert Ingestor(lake, raw, "run2", 1 << 20).ingest(EVENTS).files == 0
+    land(raw, "events", "2026-01-02", "e2.jsonl", '{"id": "c", "qty": 3}\n')
+    again = Ingestor(lake, raw, "run3", 1 << 20).ingest(EVENTS)
+    assert (again.files, again.rows_loaded) == (1, 1)
+    assert sorted(r["id"] for r in lake.read(EVENTS.bronze).collect()) == ["a", "b", "c"]
+    ledger = lake.read(LEDGER).collect()
+    assert len(ledger) == 2 and sum(r["rows_loaded"] for r in ledger) == 3
+    replayed = Ingestor(lake, raw, "run4", 1 << 20).ingest(
+        EVENTS, dt.date(2026, 1, 1), dt.date(2026, 1, 1), replay=True
+    )
+    assert replayed.rows_loaded == 2
+    assert sorted(r["id"] for r in lake.read(EVENTS.bronze).collect()) == ["a", "b", "c"]
+
+
+def test_a_batch_that_crashed_before_its_ledger_commit_is_retried_cleanly(lake, tmp_path):
+    raw = tmp_path / "raw"
+    land(raw, "events", "2026-01-01", "e1.jsonl", '{"id": "a", "qty": 1}\n')
+
+    def crash_on_ledger(point: str, ref: TableRef) -> None:
+        if ref == LEDGER and point == "before_write":
+            raise RuntimeError("injected crash")
+
+    lake.fault_hook = crash_on_ledger
+    with pytest.raises(RuntimeError, match="injected"):
+        Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS)
+    lake.fault_hook = None
+    assert Ingestor(lake, raw, "run2", 1 << 20).ingest(EVENTS).rows_loaded == 1
+    assert [r["id"] for r in lake.read(EVENTS.bronze).collect()] == ["a"]
+
+
+def test_csv_with_quotes_ragged_lines_and_bad_files(lake, tmp_path):
+    raw = tmp_path / "raw"
+    land(
+        raw,
+        "items",
+        "2026-01-01",
+        "i1.csv",
+        'sku,name,qty\nA1,"Mug, large",2\nA2,Cup\nA3,Plate,1,extra\nA4,"Say ""hi""",x\n',
+    )
+    land(raw, "items", "2026-01-01", "i2.csv", b"sku,name,qty\n\xff\xfe\x00garbage\n")
+    land(raw, "items", "2026-01-01", "i3.csv", b"")
+    land(raw, "items", "2026-01-02", "i4.csv", "sku,name,qty,colour\nB1,Bowl,5,blue\n")
+    result = Ingestor(lake, raw, "run1", 1 << 20).ingest(ITEMS)
+    bronze = {r["sku"]: r for r in lake.read(ITEMS.bronze).collect()}
+    assert bronze["A1"]["name"] == "Mug, large" and bronze["A1"]["qty"] == 2
+    assert json.loads(bronze["B1"]["_rescued_data"]) == {"colour": "blue"}
+    reasons = sorted(r["reason"] for r in lake.read(QUARANTINE).collect())
+    assert "expected 3 fields, got 2" in reasons and "expected 3 fields, got 4" in reasons
+    assert any(r.startswith("field qty: cannot parse") for r in reasons)
+    assert any(r.startswith("not valid UTF-8") for r in reasons) and "empty file: no records" in reasons
+    assert result.rows_loaded == 2 and result.rows_quarantined == 5
+
+
+def test_fail_expectation_names_the_rule_and_a_row(engine):
+    df = engine.spark.createDataFrame([("a",), ("a",), ("b",)], "id string")
+    with pytest.raises(ExpectationFailed, match=r"expectation 'id_unique'.*2 row\(s\); first: \{\"id\": \"a\"\}"):
+        apply_expectations(df, [unique(["id"])], "silver.t", lambda _: df)
+    checked = apply_expectations(
+        engine.spark.createDataFrame([("a",), (None,)], "id string"),
+        [not_null("id", Action.QUARANTINE)],
+        "t",
+        lambda _: df,
+    )
+    assert [r.id for r in checked.kept.collect()] == ["a"] and checked.quarantined.count() == 1
+    assert (checked.results[0].passed, checked.results[0].failed) == (1, 1)
+
+
+SPEC = Scd2Spec(key=("id",), tracked=("tier",), sequence="ts", surrogate_key="sk")
+
+
+def _changes(engine, rows):
+    return engine.spark.createDataFrame(
+        [(i, t, dt.datetime(2026, 1, d)) for i, t, d in rows], "id string, tier string, ts timestamp"
+    )
+
+
+def test_scd2_out_of_order_and_idempotent(lake, engine):
+    apply_scd2(lake, DIM, _changes(engine, [("c1", "silver", 1), ("c1", "gold", 5), ("c2", "none", 2)]), SPEC)
+    # a late change between two versions, a duplicate, and an unchanged attribute
+    apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c1", "gold", 5), ("c2", "none", 4)]), SPEC)
+    rows = sorted(
+        (r.id, r.tier, r.valid_from.day, r.valid_to.day if r.valid_to else None, r.is_current)
+        for r in lake.read(DIM).collect()
+    )
+    assert rows == [
+        ("c1", "bronze", 3, 5, False),
+        ("c1", "gold", 5, None, True),
+        ("c1", "silver", 1, 3, False),
+        ("c2", "none", 2, None, True),
+    ]
+    before = sorted(map(tuple, lake.read(DIM).collect()))
+    apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c2", "none", 4)]), SPEC)
+    assert sorted(map(tuple, lake.read(DIM).collect())) == before
+
+
+def test_local_tables_are_standard_delta(lake, engine):
+    from deltalake import DeltaTable
+
+    lake.write(STRICT.ref, engine.spark.createDataFrame([("a", 1), ("b", 2)], "id string, qty int"))
+    theirs = sorted((r["id"], r["qty"]) for r in DeltaTable(str(lake.path(STRICT.ref))).to_pyarrow_table().to_pylist())
+    ours = sorted((r.id, r.qty) for r in lake.read(STRICT.ref).collect())
+    assert theirs == ours == [("a", 1), ("b", 2)]
+
+
+def test_a_second_run_on_the_same_lakehouse_is_refused(tmp_path):
+    from retailflow.workloads.runtime.runner import LakehouseBusy, lakehouse_lock
+
+    with lakehouse_lock(tmp_path), pytest.raises(LakehouseBusy, match="another retailflow run is using the lakehouse"):
+        with lakehouse_lock(tmp_path):
+            pass
