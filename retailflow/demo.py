@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import functions as F
 from rich.console import Console
@@ -68,7 +69,7 @@ def show_results(settings: LocalRunSettings, console: Console) -> Path:
     return chart
 
 
-def _chart(rows: list, path: Path) -> None:  # type: ignore[type-arg]
+def _chart(rows: list[Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -125,7 +125,7 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
     n_changes = rng.choice([0, 0, 0, 1, 1, 2], size=n_customers)
     changes_total = 0
     for c in range(n_customers):
-        attrs = {
+        attrs: dict[str, str] = {
             "email": f"{customer_ids[c].lower()}@mail.example",
             "city": CITIES[city[c]],
             "segment": SEGMENTS[segment[c]],
@@ -150,7 +150,7 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
             changes_total += 1
         for n, (version_day, delivery_day, values) in enumerate(versions):
             ts = start + dt.timedelta(days=version_day, seconds=3600 + n * 60 + c % 3000)
-            record = {
+            record: dict[str, Any] = {
                 "customer_id": customer_ids[c],
                 "email": ("  " + values["email"].upper()) if c % 7 == 0 else values["email"],
                 "first_name": f"name{c % 97}",
@@ -272,11 +272,11 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
         day = int(txn_day[t])
         store = stores[t % n_stores]
         ts = start + dt.timedelta(days=day, seconds=int(rng.integers(28800, 75600)))
-        for line in range(1, 1 + int(rng.integers(1, 4))):
+        for line_number in range(1, 1 + int(rng.integers(1, 4))):
             p = int(rng.integers(0, n_products))
-            row = {
+            row: dict[str, Any] = {
                 "transaction_id": f"T{t:08d}",
-                "line_number": line,
+                "line_number": line_number,
                 "store_id": store[0],
                 "store_name": store[1],
                 "store_city": store[2],
@@ -343,7 +343,7 @@ def _inject_defects(writer: _Writer, manifest: dict[str, Counter[str]], rng: np.
                 bad_lines.append(lines[int(i)][: len(lines[int(i)]) // 2])
                 manifest[source]["malformed"] += 1
             for i in rng.choice(count, size=max(1, int(count * RATES["missing_required"])), replace=False):
-                record = json.loads(lines[int(i)])
+                record: dict[str, Any] = json.loads(lines[int(i)])
                 record.pop(required[source])
                 bad_lines.append(json.dumps(record))
                 manifest[source]["missing_required"] += 1

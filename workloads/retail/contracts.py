@@ -18,7 +18,7 @@ from retailflow.workloads.runtime.expectations import Action, accepted_values, i
 from retailflow.workloads.runtime.ops import OPS_CONTRACTS
 from retailflow.workloads.runtime.tables import TableRef
 
-S, I, L, B = StringType(), IntegerType(), LongType(), BooleanType()
+S, INT, L, B = StringType(), IntegerType(), LongType(), BooleanType()
 TS, DATE, MONEY = TimestampType(), DateType(), DecimalType(18, 2)
 
 
@@ -82,7 +82,7 @@ SILVER = (
             Column("order_date", DATE, False),
             Column("updated_at", TS, False),
             Column("currency", S),
-            Column("item_count", I, False),
+            Column("item_count", INT, False),
             Column("order_amount", MONEY, False),
         ),
         business_key=("order_id",),
@@ -94,9 +94,9 @@ SILVER = (
         silver("order_lines"),
         (
             Column("order_id", S, False),
-            Column("line_number", I, False),
+            Column("line_number", INT, False),
             Column("sku", S, False),
-            Column("quantity", I, False),
+            Column("quantity", INT, False),
             Column("unit_price", MONEY, False),
             Column("line_amount", MONEY, False),
             Column("order_date", DATE, False),
@@ -146,7 +146,7 @@ SILVER = (
             Column("sku", S, False),
             Column("snapshot_date", DATE, False),
             Column("snapshot_ts", TS, False),
-            Column("on_hand", I, False),
+            Column("on_hand", INT, False),
         ),
         business_key=("store_id", "sku", "snapshot_date"),
         expectations=(unique(["store_id", "sku", "snapshot_date"]),),
@@ -175,10 +175,10 @@ SILVER = (
         silver("store_sales"),
         (
             Column("transaction_id", S, False),
-            Column("line_number", I, False),
+            Column("line_number", INT, False),
             Column("store_id", S, False),
             Column("sku", S, False),
-            Column("quantity", I, False),
+            Column("quantity", INT, False),
             Column("unit_price", MONEY, False),
             Column("line_amount", MONEY, False),
             Column("sold_at", TS, False),
@@ -254,7 +254,7 @@ GOLD = (
             Column("order_date", DATE, False),
             Column("status", S, False),
             Column("currency", S),
-            Column("item_count", I, False),
+            Column("item_count", INT, False),
             Column("gross_amount", MONEY, False),
             Column("refunded_amount", MONEY, False),
             Column("net_amount", MONEY, False),
@@ -273,12 +273,12 @@ GOLD = (
             Column("sales_key", L, False),
             Column("channel", S, False),
             Column("document_id", S, False),
-            Column("line_number", I, False),
+            Column("line_number", INT, False),
             Column("sale_date", DATE, False),
             Column("customer_sk", L, False),
             Column("product_sk", L, False),
             Column("store_sk", L, False),
-            Column("quantity", I, False),
+            Column("quantity", INT, False),
             Column("unit_price", MONEY, False),
             Column("gross_amount", MONEY, False),
             Column("refunded_amount", MONEY, False),
@@ -302,7 +302,7 @@ GOLD = (
             Column("product_sk", L, False),
             Column("store_id", S, False),
             Column("sku", S, False),
-            Column("on_hand", I, False),
+            Column("on_hand", INT, False),
             Column("out_of_stock", B, False),
         ),
         business_key=("store_id", "sku", "snapshot_date"),

@@ -18,7 +18,7 @@ from pyspark.sql.types import (
 
 from retailflow.workloads.runtime.ingest import SourceSpec
 
-S, I, D, B = StringType(), IntegerType(), DoubleType(), BooleanType()
+S, INT, D, B = StringType(), IntegerType(), DoubleType(), BooleanType()
 MONEY = DecimalType(18, 2)
 
 
@@ -26,7 +26,7 @@ def fields(*items: tuple[str, object]) -> StructType:
     return StructType([StructField(name, data_type, True) for name, data_type in items])  # type: ignore[arg-type]
 
 
-ORDER_ITEM = fields(("sku", S), ("quantity", I), ("unit_price", D))
+ORDER_ITEM = fields(("sku", S), ("quantity", INT), ("unit_price", D))
 ORDERS = SourceSpec(
     "orders",
     "json",
@@ -78,7 +78,7 @@ PRODUCTS = SourceSpec(
 INVENTORY = SourceSpec(
     "inventory",
     "csv",
-    fields(("snapshot_ts", S), ("store_id", S), ("sku", S), ("on_hand", I)),
+    fields(("snapshot_ts", S), ("store_id", S), ("sku", S), ("on_hand", INT)),
     required=("snapshot_ts", "store_id", "sku", "on_hand"),
     description="Inventory-system extracts: stock on hand per store and sku at a point in time",
 )
@@ -117,12 +117,12 @@ STORE_SALES = SourceSpec(
     "parquet",
     fields(
         ("transaction_id", S),
-        ("line_number", I),
+        ("line_number", INT),
         ("store_id", S),
         ("store_name", S),
         ("store_city", S),
         ("sku", S),
-        ("quantity", I),
+        ("quantity", INT),
         ("unit_price", D),
         ("sold_at", S),
         ("customer_id", S),

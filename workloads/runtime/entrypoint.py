@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_id: str, task: str) -> TaskContext:
+    from retailflow.workloads.runtime.context import TaskContext
+    from retailflow.workloads.runtime.runner import parse_date
+
     return TaskContext(
         lake=lake,
         capabilities=engine.capabilities,
