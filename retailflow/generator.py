@@ -181,7 +181,7 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
             day = int(signup_day[c])
         order_id = f"O{o:08d}"
         ts = start + dt.timedelta(days=day, seconds=int(rng.integers(7200, 86000)))
-        items = [
+        items: list[dict[str, Any]] = [
             {"sku": skus[int(p)], "quantity": int(q), "unit_price": float(prices[int(p)])}
             for p, q in zip(
                 rng.integers(0, n_products, int(n_items[o])), rng.integers(1, 4, int(n_items[o])), strict=True
