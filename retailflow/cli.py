@@ -242,6 +242,23 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option(help="Fail when the README's generated sections are stale.")] = False,
+) -> None:
+    """Regenerate the README sections built from data (grants matrix, pipeline graph)."""
+    from retailflow import docs as readme
+
+    if check:
+        stale = readme.stale_sections()
+        if stale:
+            raise CliError(f"README.md: generated section(s) {', '.join(stale)} are stale; run `retailflow docs`")
+        console.print("README.md generated sections are up to date")
+        return
+    readme.write()
+    console.print("README.md generated sections rewritten")
+
+
 def main() -> None:
     try:
         app()

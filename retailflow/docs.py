@@ -1,0 +1,58 @@
+"""Generated README sections: the grants matrix and the pipeline graph, from the data that defines them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from retailflow.governance import markdown_table
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def grants_section() -> str:
+    return markdown_table(analytics_reads_silver=False) + (
+        "\n\n`analytics` also gets `USE_SCHEMA, SELECT` on `schema:silver` in an environment whose config sets "
+        "`unity_catalog.analytics_reads_silver: true`. `pipeline` is the job service principal."
+    )
+
+
+def pipeline_section() -> str:
+    from retailflow.workloads.retail.pipeline import PIPELINE
+
+    lines = ["| workload | task | reads | writes | depends on |", "|---|---|---|---|---|"]
+    for workload in PIPELINE.workloads:
+        for task in workload.tasks:
+            lines.append(
+                f"| {workload.name} | `{task.key}` | {', '.join(map(str, task.inputs)) or 'RAW'} | "
+                f"{', '.join(map(str, task.outputs)) or '-'} | {', '.join(PIPELINE.dependencies(task.key)) or '-'} |"
+            )
+    return "\n".join(lines)
+
+
+SECTIONS: dict[str, Callable[[], str]] = {"grants": grants_section, "pipeline": pipeline_section}
+
+
+def render(text: str) -> str:
+    for name, build in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README has no generated:{name} section")
+        text = pattern.sub(lambda m, body=build(): m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def stale_sections(path: Path = README) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    rendered = render(text)
+    return [name for name in SECTIONS if _section(text, name) != _section(rendered, name)]
+
+
+def _section(text: str, name: str) -> str:
+    match = re.search(rf"<!-- BEGIN generated:{name} -->\n(.*?)<!-- END generated:{name} -->", text, re.S)
+    return match.group(1) if match else ""
+
+
+def write(path: Path = README) -> None:
+    path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
