@@ -34,8 +34,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed ## Install Python (uv pip sync of the hashed lock) and node (npm ci) toolchains
 
-demo: install ## The main job: synthesize every environment and run the medallion pipeline locally
+demo: install ## The main job: synthesize every environment, scan it, run the medallion pipeline locally
 	$(BIN)/retailflow synth
+	$(BIN)/retailflow scan --path cdktf.out --format markdown --output cdktf.out/policy-scan.md
+	$(BIN)/retailflow scan --path cdktf.out --format sarif --output cdktf.out/policy-scan.sarif
 	$(BIN)/retailflow demo
 
 test: install lint typecheck pytest ## Lint, type check and the whole test suite
@@ -58,6 +60,9 @@ synth: $(VENV)/.installed ## Synthesize every environment into cdktf.out/ (FEATU
 	$(BIN)/retailflow synth $(if $(FEATURE),--feature '$(FEATURE)',)
 
 
+
+scan: $(VENV)/.installed ## Synthesize and policy-scan every environment (FORMAT=table|json|sarif|markdown)
+	$(BIN)/retailflow scan --format $(or $(FORMAT),table) $(if $(FEATURE),--feature '$(FEATURE)',)
 
 generate: $(VENV)/.installed ## Generate RAW data locally
 	$(BIN)/retailflow generate

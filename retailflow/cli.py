@@ -94,6 +94,51 @@ def synth(env: EnvOption = None, feature: FeatureOption = None, outdir: OutdirOp
     console.print(f"{len(names)} stack(s) in {time.perf_counter() - started:.1f} s")
 
 
+@app.command()
+def scan(
+    env: EnvOption = None,
+    feature: FeatureOption = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Scan stacks already synthesized here (cdktf.out or one stack).")
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="table, json, sarif or markdown.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of printing it.")] = None,
+    outdir: OutdirOption = Path("cdktf.out"),
+) -> None:
+    """Policy-scan stacks: checkov built-ins + RetailFlow's checks, offline, with the committed exceptions."""
+    from retailflow.policies import report as reports
+    from retailflow.policies.scan import find_stack_files
+    from retailflow.policies.scan import scan as run_scan
+
+    if format_ not in ("table", "json", "sarif", "markdown"):
+        raise CliError(f"--format: {format_!r} is not one of table, json, sarif, markdown")
+    if path is not None and (env or feature):
+        raise CliError("--path scans existing output; it cannot be combined with --env or --feature")
+    if path is None:
+        names = synthesize(env, feature, outdir)
+        files = [outdir / "stacks" / name / "cdk.tf.json" for name in names]
+    else:
+        try:
+            files = find_stack_files(path)
+        except FileNotFoundError as err:
+            raise CliError(str(err)) from None
+    result = run_scan(files)
+    if format_ == "table":
+        target = Console(file=output.open("w", encoding="utf-8"), width=160) if output else console
+        reports.to_table(result, target)
+    else:
+        text = {"json": reports.to_json, "sarif": reports.to_sarif, "markdown": reports.to_markdown}[format_](result)
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        else:
+            print(text)
+    if output:
+        console.print(f"scan {'passed' if result.ok else 'failed'}: report written to {output}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConfig, LocalRunSettings]:
     from retailflow.local_run import LocalRunSettings
 

@@ -39,7 +39,8 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no generated:{name} section")
-        text = pattern.sub(lambda m, body=build(): m.group(1) + body + "\n" + m.group(2), text)
+        body = build()
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

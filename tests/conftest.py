@@ -26,14 +26,19 @@ def engine():
 
 
 @pytest.fixture(scope="session")
-def stacks(tmp_path_factory) -> dict[str, dict]:
+def synth_dir(tmp_path_factory) -> Path:
     """dev, stg, prod and a feature stack, synthesized once into a temporary cdktf.out."""
     from retailflow.stacks.app import build_app
 
     out = tmp_path_factory.mktemp("cdktf.out")
-    app, names = build_app(outdir=out, feature=FEATURE_BRANCH)
+    app, _ = build_app(outdir=out, feature=FEATURE_BRANCH)
     app.synth()
-    return {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text()) for name in names}
+    return out
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((synth_dir / "stacks").glob("*/cdk.tf.json"))}
 
 
 def resources(stack: dict, resource_type: str) -> dict[str, dict]:

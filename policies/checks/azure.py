@@ -1,0 +1,97 @@
+"""Azure: workspace without public IPs, storage infrastructure encryption, required tags on every taggable
+resource, and in prod no public network access on storage, Key Vault or workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+from retailflow.constructs.context import REQUIRED_TAGS
+from retailflow.policies.checks.common import environment_name, value
+
+# Every azurerm resource type the platform creates that takes `tags`.
+TAGGABLE = [
+    "azurerm_resource_group",
+    "azurerm_virtual_network",
+    "azurerm_network_security_group",
+    "azurerm_private_dns_zone",
+    "azurerm_private_dns_zone_virtual_network_link",
+    "azurerm_private_endpoint",
+    "azurerm_storage_account",
+    "azurerm_key_vault",
+    "azurerm_key_vault_key",
+    "azurerm_databricks_workspace",
+    "azurerm_databricks_access_connector",
+    "azurerm_log_analytics_workspace",
+    "azurerm_monitor_action_group",
+    "azurerm_monitor_scheduled_query_rules_alert_v2",
+]
+
+
+class WorkspaceNoPublicIp(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Databricks workspace clusters have no public IP (secure cluster connectivity)",
+            id="RF_AZ_001",
+            categories=[CheckCategories.NETWORKING],
+            supported_resources=["azurerm_databricks_workspace"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        params = value(conf, "custom_parameters") or {}
+        return (
+            CheckResult.PASSED
+            if isinstance(params, dict) and value(params, "no_public_ip") is True
+            else CheckResult.FAILED
+        )
+
+
+class StorageInfrastructureEncryption(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Storage accounts use infrastructure (double) encryption",
+            id="RF_AZ_002",
+            categories=[CheckCategories.ENCRYPTION],
+            supported_resources=["azurerm_storage_account"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return CheckResult.PASSED if value(conf, "infrastructure_encryption_enabled") is True else CheckResult.FAILED
+
+
+class RequiredTags(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name=f"Taggable Azure resources carry the required tags ({', '.join(REQUIRED_TAGS)})",
+            id="RF_AZ_003",
+            categories=[CheckCategories.CONVENTION],
+            supported_resources=TAGGABLE,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        tags = value(conf, "tags") or {}
+        missing = [t for t in REQUIRED_TAGS if not (isinstance(tags, dict) and tags.get(t))]
+        env = environment_name(conf) or ""
+        if env.startswith("feature-") and not (isinstance(tags, dict) and tags.get("expires_on")):
+            missing.append("expires_on")
+        return CheckResult.FAILED if missing else CheckResult.PASSED
+
+
+class ProdNoPublicNetworkAccess(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="In prod, storage, Key Vault and workspace have public network access disabled",
+            id="RF_AZ_004",
+            categories=[CheckCategories.NETWORKING],
+            supported_resources=["azurerm_storage_account", "azurerm_key_vault", "azurerm_databricks_workspace"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        if environment_name(conf) != "prod":
+            return CheckResult.PASSED
+        return CheckResult.PASSED if value(conf, "public_network_access_enabled") is False else CheckResult.FAILED
+
+
+checks = [WorkspaceNoPublicIp(), StorageInfrastructureEncryption(), RequiredTags(), ProdNoPublicNetworkAccess()]

@@ -1,0 +1,111 @@
+"""Unity Catalog: isolated catalogs, grants only to the configured principals, ALL_PRIVILEGES only for admin,
+reader roles never holding a write privilege."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+from retailflow.governance import WRITE_PRIVILEGE_PREFIXES
+from retailflow.policies.checks.common import READER_ROLES, blocks, environment_config, principals_by_role, value
+
+
+class CatalogIsolated(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Unity Catalog catalogs are isolated (bound to their workspace)",
+            id="RF_UC_001",
+            categories=[CheckCategories.IAM],
+            supported_resources=["databricks_catalog"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return CheckResult.PASSED if value(conf, "isolation_mode") == "ISOLATED" else CheckResult.FAILED
+
+
+class GrantsToConfiguredPrincipals(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Grants go only to the environment's configured role groups and job service principal",
+            id="RF_UC_002",
+            categories=[CheckCategories.IAM],
+            supported_resources=["databricks_grants"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        config = environment_config(conf)
+        if config is None:
+            return CheckResult.FAILED
+        allowed = set(principals_by_role(config).values())
+        principals = {value(g, "principal") for g in blocks(conf, "grant")}
+        return CheckResult.PASSED if principals <= allowed else CheckResult.FAILED
+
+
+class AllPrivilegesOnlyForAdmin(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="ALL_PRIVILEGES is granted only to the admin group, and only on the catalog",
+            id="RF_UC_003",
+            categories=[CheckCategories.IAM],
+            supported_resources=["databricks_grants"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        config = environment_config(conf)
+        admin = config.groups.admin if config else None
+        for grant in blocks(conf, "grant"):
+            privileges = value(grant, "privileges") or []
+            privileges = privileges if isinstance(privileges, list) else [privileges]
+            if "ALL_PRIVILEGES" in privileges and (value(grant, "principal") != admin or "catalog" not in conf):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
+class ReadersNeverWrite(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Reader roles never hold MODIFY, CREATE_*, WRITE_*, MANAGE or ALL_PRIVILEGES",
+            id="RF_UC_004",
+            categories=[CheckCategories.IAM],
+            supported_resources=["databricks_grants"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        config = environment_config(conf)
+        if config is None:
+            return CheckResult.FAILED
+        readers = {config.groups.by_role()[role] for role in READER_ROLES}
+        for grant in blocks(conf, "grant"):
+            if value(grant, "principal") not in readers:
+                continue
+            privileges = value(grant, "privileges") or []
+            privileges = privileges if isinstance(privileges, list) else [privileges]
+            if any(str(p).startswith(WRITE_PRIVILEGE_PREFIXES) for p in privileges):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
+class SecretScopeBackedByKeyVault(BaseResourceCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Secret scopes are backed by Azure Key Vault",
+            id="RF_UC_005",
+            categories=[CheckCategories.SECRETS],
+            supported_resources=["databricks_secret_scope"],
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        metadata = value(conf, "keyvault_metadata") or {}
+        backed = value(conf, "backend_type") == "AZURE_KEYVAULT" and bool(value(metadata, "resource_id"))
+        return CheckResult.PASSED if backed else CheckResult.FAILED
+
+
+checks = [
+    CatalogIsolated(),
+    GrantsToConfiguredPrincipals(),
+    AllPrivilegesOnlyForAdmin(),
+    ReadersNeverWrite(),
+    SecretScopeBackedByKeyVault(),
+]
