@@ -39,9 +39,12 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no generated:{name} section")
-        body = build()
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = pattern.sub(_filled(build()), text)
     return text
+
+
+def _filled(body: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match.group(1) + body + "\n" + match.group(2)
 
 
 def stale_sections(path: Path = README) -> list[str]:
