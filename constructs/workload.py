@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_databricks.job import (
 
 from constructs import Construct
 from retailflow.config import EnvironmentConfig, EnvironmentKind
+from retailflow.naming import job_name
 from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
 from retailflow.workloads.runtime.graph import PipelineGraph, Workload
 
@@ -61,10 +62,6 @@ class WorkloadJobProps:
     landing_volume_path: str
     cluster_policy_id: str | None
     tags: dict[str, str]
-
-
-def job_name(environment: str, workload: str) -> str:
-    return f"retailflow-{environment}-{workload.replace('_', '-')}"
 
 
 class WorkloadJob(Construct):

@@ -139,6 +139,74 @@ def scan(
         raise typer.Exit(1)
 
 
+@app.command()
+def feature(
+    branch: Annotated[str, typer.Argument(help="A branch-like name, e.g. feature/ABC-123-new-thing.")],
+    field: Annotated[str | None, typer.Option(help="Print one field only: slug, stack, catalog, expires_on.")] = None,
+) -> None:
+    """Show the feature environment a branch gets (slug, stack, catalog, expiry) as JSON."""
+    import json
+
+    from retailflow.config import load_feature_environment
+
+    config, expires_on = load_feature_environment(branch)
+    info = {
+        "branch": branch,
+        "slug": config.name.removeprefix("feature-"),
+        "environment": config.name,
+        "stack": config.stack_name,
+        "catalog": config.catalog,
+        "expires_on": expires_on.isoformat(),
+    }
+    if field is not None:
+        if field not in info:
+            raise CliError(f"--field: {field!r} is not one of {', '.join(info)}")
+        print(info[field])
+        return
+    print(json.dumps(info, indent=2))
+
+
+@app.command()
+def smoke(
+    env: Annotated[str, typer.Option("--env", help="Environment (dev, stg, prod or feature-<slug>).")],
+    host: Annotated[str | None, typer.Option(help="Workspace URL (the stack's workspace_url output).")] = None,
+    workload: Annotated[str, typer.Option(help="Workload whose job to run.")] = "retail_medallion",
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Check the job and its last run; start nothing.")
+    ] = False,
+    expect_artifact: Annotated[str | None, typer.Option(help="sha256 of the promoted wheel.")] = None,
+    timeout: Annotated[int, typer.Option(help="Seconds to wait for the run.")] = 3600,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the API calls instead of making them.")] = False,
+) -> None:
+    """Post-deploy smoke: run the workload's job and wait for success (or --read-only checks for prod)."""
+    from retailflow.naming import job_name
+    from retailflow.smoke import SmokeFailed, dry_run_transport, http_transport
+    from retailflow.smoke import smoke as run_smoke
+
+    calls: list[str] = []
+    if dry_run:
+        transport = dry_run_transport(calls)
+    else:
+        token = os.environ.get("DATABRICKS_TOKEN")
+        if not host or not token:
+            raise CliError("smoke needs --host and DATABRICKS_TOKEN (an Azure AD token for the workspace)")
+        transport = http_transport(host, token)
+    try:
+        result = run_smoke(
+            transport,
+            job_name(env, workload),
+            read_only=read_only,
+            expect_artifact=expect_artifact,
+            timeout_seconds=timeout,
+            poll_seconds=0 if dry_run else 20,
+        )
+    except SmokeFailed as err:
+        raise CliError(f"smoke failed: {err}") from None
+    for line in calls:
+        console.print(f"[dim]would call[/] {line}", highlight=False)
+    console.print(f"smoke passed: {result.job_name} (job {result.job_id}) {result.state}")
+
+
 def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConfig, LocalRunSettings]:
     from retailflow.local_run import LocalRunSettings
 

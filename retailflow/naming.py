@@ -57,6 +57,11 @@ def feature_environment_name(slug: str) -> str:
     return f"feature-{slug}"
 
 
+def job_name(environment: str, workload: str) -> str:
+    """The Databricks job of a workload in an environment: `retailflow-prod-retail-medallion`."""
+    return f"{STACK_PREFIX}-{environment}-{workload.replace('_', '-')}"
+
+
 def catalog_name(environment: str) -> str:
     """Unity Catalog catalog of an environment: `retailflow_dev`, `retailflow_feat_<slug>`."""
     if environment.startswith("feature-"):

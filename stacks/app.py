@@ -24,12 +24,13 @@ def requested_feature(app: App) -> str | None:
 
 
 def build_app(
-    outdir: str | Path = "cdktf.out",
+    outdir: str | Path | None = None,
     environments: Sequence[str] | None = None,
     feature: str | None = None,
 ) -> tuple[App, list[str]]:
-    """Compose the stacks; returns the app and the stack names, in promotion order."""
-    app = App(outdir=str(outdir))
+    """Compose the stacks; returns the app and the stack names, in promotion order. Without `outdir`, cdktf's own
+    default applies (`cdktf.out`, or the CLI's `--output` through CDKTF_OUTDIR)."""
+    app = App(outdir=str(outdir)) if outdir is not None else App()
     configs = standard_environments()
     if environments:
         unknown = sorted(set(environments) - {c.name for c in configs})
