@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 import typer.main
 import yaml
-
 from conftest import ROOT
+
 from retailflow.cli import app
 from retailflow.naming import feature_slug
 
