@@ -15,12 +15,13 @@ import codecs
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
@@ -124,7 +125,11 @@ def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
                     rejected.append((raw, "empty file: no records", ""))
                     continue
                 if binary:
-                    readable.append((raw, ""))
+                    problem = _parquet_problem(handle, os.fstat(handle.fileno()).st_size)
+                    if problem:
+                        rejected.append((raw, f"unreadable Parquet file: {problem}", ""))
+                    else:
+                        readable.append((raw, ""))
                     continue
                 decoder = codecs.getincrementaldecoder("utf-8")()
                 chunk, offset, error = head, 0, None
@@ -154,6 +159,22 @@ def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
         except OSError as err:
             rejected.append((raw, f"unreadable file: {err.strerror}", ""))
     return GateResult(readable, rejected, vanished)
+
+
+def _parquet_problem(handle: BinaryIO, size: int) -> str | None:
+    """A Parquet file starts and ends with `PAR1`, and its footer length fits in the file."""
+    handle.seek(0)
+    head = handle.read(4)
+    if size < 12 or head != b"PAR1":
+        return "no PAR1 magic at the start"
+    handle.seek(size - 8)
+    tail = handle.read(8)
+    if tail[4:] != b"PAR1":
+        return "no PAR1 magic at the end (truncated?)"
+    footer = int.from_bytes(tail[:4], "little")
+    if footer <= 0 or footer > size - 12:
+        return f"footer length {footer} does not fit in {size} bytes"
+    return None
 
 
 def batch_id_for(run_id: str, source: str, files: Sequence[RawFile]) -> str:
