@@ -1,8 +1,9 @@
 """Deterministic RAW data for the seven sources, with real-world defects at known rates and a manifest of them.
 
-Same seed, same bytes. Scale 1 is about 100k orders. Defects are *added* records (garbage lines, copies with a
-required field removed, exact duplicates), so the clean data stays complete and the manifest can be reconciled
-exactly against what the pipeline quarantines and loads.
+Vectorized: entities and their histories are numpy arrays, DuckDB renders them to JSON lines in bulk, Parquet and
+CSV are written from columns. Same seed, same bytes. Scale 1 is 100k orders. Defects are *added* records (garbage
+lines, copies with a required field removed, exact duplicates) or re-orderings, so the clean data stays complete and
+the manifest reconciles exactly with what the pipeline quarantines and loads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,16 +23,7 @@ import pyarrow.parquet as pq
 CATEGORIES = ("apparel", "footwear", "home", "beauty", "electronics", "grocery")
 BRANDS = ("Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adatum")
 CITIES = ("Amsterdam", "Rotterdam", "Utrecht", "Berlin", "Hamburg", "Paris", "Lyon", "Madrid")
-COUNTRIES = {
-    "Amsterdam": "NL",
-    "Rotterdam": "NL",
-    "Utrecht": "NL",
-    "Berlin": "DE",
-    "Hamburg": "DE",
-    "Paris": "FR",
-    "Lyon": "FR",
-    "Madrid": "ES",
-}
+COUNTRIES = ("NL", "NL", "NL", "DE", "DE", "FR", "FR", "ES")
 SEGMENTS = ("consumer", "small_business", "corporate")
 TIERS = ("none", "silver", "gold", "platinum")
 RATES = {
@@ -40,6 +33,21 @@ RATES = {
     "late_customer": 0.03,
     "refund": 0.04,
     "out_of_order": 0.05,
+}
+N_PRODUCTS = 300
+N_STORES = 12
+# Status paths by kind: 0 cancelled, 1 shipped, 2 delivered, 3 delivered then refunded.
+PATHS = (
+    ("created", "paid", "cancelled"),
+    ("created", "paid", "shipped"),
+    ("created", "paid", "shipped", "delivered"),
+    ("created", "paid", "shipped", "delivered", "refunded"),
+)
+REQUIRED_FIRST_KEY = {
+    "orders": "order_id",
+    "customers": "customer_id",
+    "payments": "payment_event_id",
+    "clickstream": "event_id",
 }
 
 
@@ -51,268 +59,287 @@ class GeneratorSettings:
     start_date: dt.date = dt.date(2026, 1, 5)
 
 
-def _iso(ts: dt.datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
 
 
-class _Writer:
-    """Collects lines per (source, day) and writes them once, in a stable order."""
+def _iso(start: dt.datetime, seconds: np.ndarray) -> np.ndarray:
+    stamps = np.datetime64(start, "s") + seconds.astype("timedelta64[s]")
+    return np.char.add(np.datetime_as_string(stamps, unit="s"), "+00:00")
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
+
+def _group_positions(counts: np.ndarray) -> np.ndarray:
+    """For groups of the given sizes laid end to end: each row's position within its group."""
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.arange(int(counts.sum())) - starts
+
+
+class _Files:
+    """Lines per (source, day), written once in a stable order."""
+
+    def __init__(self) -> None:
         self.lines: dict[tuple[str, int], list[str]] = {}
 
-    def add(self, source: str, day: int, line: str) -> None:
-        self.lines.setdefault((source, day), []).append(line)
+    def add(self, source: str, days: np.ndarray, lines: list[str]) -> None:
+        order = np.argsort(days, kind="stable")
+        sorted_days = days[order]
+        bounds = np.flatnonzero(np.diff(sorted_days)) + 1
+        for chunk in np.split(order, bounds):
+            if len(chunk):
+                self.lines.setdefault((source, int(days[chunk[0]])), []).extend(lines[i] for i in chunk)
 
-    def flush(self, settings: GeneratorSettings, extension: dict[str, str], headers: dict[str, str]) -> list[Path]:
-        written = []
-        for (source, day), lines in sorted(self.lines.items()):
-            folder = self.out / source / f"ingestion_date={(settings.start_date + dt.timedelta(days=day)).isoformat()}"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{source}-{day:03d}.{extension[source]}"
-            body = ([headers[source]] if source in headers else []) + lines
-            path.write_text("\n".join(body) + "\n", encoding="utf-8")
-            written.append(path)
-        return written
+
+def _json_lines(con: duckdb.DuckDBPyConnection, table: pa.Table, select: str) -> list[str]:
+    """Render rows as JSON objects (keys in `select` order), in row order."""
+    con.register("rows_", table)
+    result = con.execute(f"SELECT to_json(struct_pack({select})) FROM rows_ ORDER BY row_id").fetchall()
+    con.unregister("rows_")
+    return [r[0] for r in result]
 
 
 def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
     """Write RAW under `out` and return (and write) the manifest."""
     rng = np.random.default_rng(settings.seed)
     days = settings.days
-    n_orders = max(200, int(100_000 * settings.scale))
-    n_customers = max(50, int(n_orders * 0.25))
-    n_products = 300
-    n_stores = 12
     start = dt.datetime.combine(settings.start_date, dt.time())
+    n_orders = max(200, int(100_000 * settings.scale))
+    n_customers = max(50, n_orders // 4)
     manifest: dict[str, Counter[str]] = {
         s: Counter() for s in ("orders", "customers", "products", "inventory", "clickstream", "payments", "store_sales")
     }
-    writer = _Writer(out)
+    files = _Files()
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
 
-    # Products: the catalog on day 0, a price update for some SKUs half-way.
-    skus = [f"SKU-{i:05d}" for i in range(n_products)]
-    prices = np.round(rng.uniform(2, 250, n_products), 2)
-    cats = rng.integers(0, len(CATEGORIES), n_products)
-    brands = rng.integers(0, len(BRANDS), n_products)
-    for i, sku in enumerate(skus):
-        name = f'"{BRANDS[brands[i]]} {CATEGORIES[cats[i]]} item {i}, size {1 + i % 5}"'
-        writer.add(
-            "products", 0, f"{sku},{name},{CATEGORIES[cats[i]]},{BRANDS[brands[i]]},{prices[i]:.2f},true,{_iso(start)}"
-        )
-    manifest["products"]["records"] += n_products
-    updated = rng.choice(n_products, size=n_products // 10, replace=False)
-    for i in sorted(updated):
-        prices[i] = round(prices[i] * 1.1, 2)
-        name = f'"{BRANDS[brands[i]]} {CATEGORIES[cats[i]]} item {i}, size {1 + i % 5}"'
-        writer.add(
-            "products",
-            days // 2,
-            f"{skus[i]},{name},{CATEGORIES[cats[i]]},{BRANDS[brands[i]]},{prices[i]:.2f},true,{_iso(start + dt.timedelta(days=days // 2))}",
-        )
-    manifest["products"]["records"] += len(updated)
+    # Products: the catalog on day 0 and a price update for a tenth of the SKUs half-way.
+    skus = _ids("SKU-", np.arange(N_PRODUCTS), 5)
+    prices = np.round(rng.uniform(2, 250, N_PRODUCTS), 2)
+    cats = rng.integers(0, len(CATEGORIES), N_PRODUCTS)
+    brands = rng.integers(0, len(BRANDS), N_PRODUCTS)
 
-    # Customers: a first record, then tracked attribute changes on later days.
-    customer_ids = [f"C{i:07d}" for i in range(n_customers)]
-    signup_day = np.minimum(rng.integers(0, max(1, days), n_customers), days - 1) * (rng.random(n_customers) < 0.3)
-    city = rng.integers(0, len(CITIES), n_customers)
-    segment = rng.integers(0, len(SEGMENTS), n_customers)
-    tier = rng.integers(0, len(TIERS), n_customers)
-    late = rng.random(n_customers) < RATES["late_customer"]
-    first_delivery = np.where(late & (signup_day < days - 1), signup_day + 1, signup_day)
-    manifest["customers"]["late_customers"] = int((first_delivery > signup_day).sum())
+    def product_line(i: int, price: float, day: int) -> str:
+        name = f'"{BRANDS[brands[i]]} {CATEGORIES[cats[i]]} item {i}, size {1 + i % 5}"'
+        ts = (start + dt.timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        return f"{skus[i]},{name},{CATEGORIES[cats[i]]},{BRANDS[brands[i]]},{price:.2f},true,{ts}"
+
+    product_lines = [product_line(i, prices[i], 0) for i in range(N_PRODUCTS)]
+    updated = np.sort(rng.choice(N_PRODUCTS, size=N_PRODUCTS // 10, replace=False))
+    prices[updated] = np.round(prices[updated] * 1.1, 2)
+    product_lines += [product_line(int(i), prices[i], days // 2) for i in updated]
+    files.add("products", np.array([0] * N_PRODUCTS + [days // 2] * len(updated)), product_lines)
+    manifest["products"]["records"] = len(product_lines)
+
+    # Customers: a first version, then 0-2 changes of one tracked attribute each, on later days.
+    customer_ids = _ids("C", np.arange(n_customers), 7)
+    signup_day = rng.integers(0, days, n_customers) * (rng.random(n_customers) < 0.3)
     n_changes = rng.choice([0, 0, 0, 1, 1, 2], size=n_customers)
-    changes_total = 0
-    for c in range(n_customers):
-        attrs: dict[str, str] = {
-            "email": f"{customer_ids[c].lower()}@mail.example",
-            "city": CITIES[city[c]],
-            "segment": SEGMENTS[segment[c]],
-            "tier": TIERS[tier[c]],
-        }
-        versions = [(int(signup_day[c]), int(first_delivery[c]), dict(attrs))]
-        day = int(signup_day[c])
-        for k in range(int(n_changes[c])):
-            day = min(days - 1, day + 1 + int(rng.integers(0, 2)))
-            if day <= versions[-1][0]:
-                break
-            field = ("city", "segment", "tier", "email")[int(rng.integers(0, 4))]
-            if field == "city":
-                attrs["city"] = CITIES[(CITIES.index(attrs["city"]) + 1) % len(CITIES)]
-            elif field == "segment":
-                attrs["segment"] = SEGMENTS[(SEGMENTS.index(attrs["segment"]) + 1) % len(SEGMENTS)]
-            elif field == "tier":
-                attrs["tier"] = TIERS[(TIERS.index(attrs["tier"]) + 1) % len(TIERS)]
-            else:
-                attrs["email"] = f"{customer_ids[c].lower()}.{k + 1}@mail.example"
-            versions.append((day, day, dict(attrs)))
-            changes_total += 1
-        for n, (version_day, delivery_day, values) in enumerate(versions):
-            ts = start + dt.timedelta(days=version_day, seconds=3600 + n * 60 + c % 3000)
-            record: dict[str, Any] = {
-                "customer_id": customer_ids[c],
-                "email": ("  " + values["email"].upper()) if c % 7 == 0 else values["email"],
-                "first_name": f"name{c % 97}",
-                "last_name": f"family{c % 89}",
-                "city": values["city"],
-                "country": COUNTRIES[values["city"]].lower() if c % 5 == 0 else COUNTRIES[values["city"]],
-                "segment": values["segment"],
-                "loyalty_tier": values["tier"],
-                "signup_date": (settings.start_date + dt.timedelta(days=int(signup_day[c]))).isoformat(),
-                "updated_at": _iso(ts),
-            }
-            writer.add("customers", delivery_day, json.dumps(record))
-            manifest["customers"]["records"] += 1
+    versions = 1 + n_changes
+    owner = np.repeat(np.arange(n_customers), versions)
+    k = _group_positions(versions)
+    step = np.where(k == 0, 0, 1 + rng.integers(0, 2, len(owner)))
+    version_day = signup_day[owner] + (
+        np.cumsum(step) - np.repeat(np.cumsum(step)[np.cumsum(versions) - versions], versions)
+    )
+    keep = version_day <= days - 1
+    owner, k, version_day = owner[keep], k[keep], version_day[keep]
+    field = np.where(k == 0, -1, rng.integers(0, 4, len(owner)))
+
+    def changes_of(which: int) -> np.ndarray:
+        hits = (field == which).astype(np.int64)
+        totals = np.cumsum(hits)
+        firsts = np.flatnonzero(k == 0)
+        return totals - np.repeat(totals[firsts] - hits[firsts], np.diff(np.append(firsts, len(k))))
+
+    city = (rng.integers(0, len(CITIES), n_customers)[owner] + changes_of(0)) % len(CITIES)
+    segment = (rng.integers(0, len(SEGMENTS), n_customers)[owner] + changes_of(1)) % len(SEGMENTS)
+    tier = (rng.integers(0, len(TIERS), n_customers)[owner] + changes_of(2)) % len(TIERS)
+    email_version = changes_of(3)
+    late = (rng.random(n_customers) < RATES["late_customer"]) & (signup_day < days - 1)
+    delivery_day = np.where((k == 0) & late[owner], version_day + 1, version_day)
     manifest["customers"]["customers"] = n_customers
-    manifest["customers"]["tracked_changes"] = changes_total
+    manifest["customers"]["tracked_changes"] = int((k > 0).sum())
+    manifest["customers"]["late_customers"] = int(late.sum())
+    email = np.char.add(
+        np.char.lower(customer_ids[owner]), np.where(email_version > 0, np.char.add(".", email_version.astype(str)), "")
+    )
+    email = np.char.add(email, "@mail.example")
+    messy = owner % 7 == 0  # delivered in upper case with leading spaces: silver normalises it
+    customers = pa.table(
+        {
+            "row_id": np.arange(len(owner)),
+            "customer_id": customer_ids[owner],
+            "email": np.where(messy, np.char.add("  ", np.char.upper(email)), email),
+            "first_name": np.char.add("name", (owner % 97).astype(str)),
+            "last_name": np.char.add("family", (owner % 89).astype(str)),
+            "city": np.array(CITIES)[city],
+            "country": np.where(owner % 5 == 0, np.char.lower(np.array(COUNTRIES)[city]), np.array(COUNTRIES)[city]),
+            "segment": np.array(SEGMENTS)[segment],
+            "loyalty_tier": np.array(TIERS)[tier],
+            "signup_date": np.datetime_as_string(
+                np.datetime64(settings.start_date) + signup_day[owner].astype("timedelta64[D]")
+            ),
+            "updated_at": _iso(start, version_day * 86400 + 3600 + k * 60 + owner % 3000),
+        }
+    )
+    files.add(
+        "customers",
+        delivery_day,
+        _json_lines(con, customers, ", ".join(f"{c} := {c}" for c in customers.column_names[1:])),
+    )
+    manifest["customers"]["records"] = len(owner)
 
-    # Orders with status updates, payments and clickstream.
-    order_day = np.sort(rng.integers(0, days, n_orders))
-    customers_of = rng.integers(0, n_customers, n_orders)
+    # Orders: status versions over time, items, a promo_code field from half-way (schema drift).
+    order_day = np.maximum(np.sort(rng.integers(0, days, n_orders)), 0)
+    buyer = rng.integers(0, n_customers, n_orders)
+    order_day = np.maximum(order_day, signup_day[buyer])
+    order_seconds = order_day * 86400 + rng.integers(7200, 86000, n_orders)
     n_items = rng.integers(1, 5, n_orders)
-    status_roll = rng.random(n_orders)
-    refund_roll = rng.random(n_orders)
-    drift_from = days // 2
-    for o in range(n_orders):
-        day = int(order_day[o])
-        c = int(customers_of[o])
-        if signup_day[c] > day:
-            day = int(signup_day[c])
-        order_id = f"O{o:08d}"
-        ts = start + dt.timedelta(days=day, seconds=int(rng.integers(7200, 86000)))
-        items: list[dict[str, Any]] = [
-            {"sku": skus[int(p)], "quantity": int(q), "unit_price": float(prices[int(p)])}
-            for p, q in zip(
-                rng.integers(0, n_products, int(n_items[o])), rng.integers(1, 4, int(n_items[o])), strict=True
-            )
-        ]
-        total = round(sum(i["quantity"] * i["unit_price"] for i in items), 2)
-        final = "cancelled" if status_roll[o] < 0.06 else "delivered" if status_roll[o] < 0.8 else "shipped"
-        path = ["created", "paid"] + (
-            ["cancelled"] if final == "cancelled" else ["shipped"] + (["delivered"] if final == "delivered" else [])
-        )
-        refunded = final == "delivered" and refund_roll[o] < RATES["refund"]
-        if refunded:
-            path.append("refunded")
-        lines = []
-        for n, status in enumerate(path):
-            record = {
-                "order_id": order_id,
-                "status": status,
-                "order_ts": _iso(ts),
-                "updated_at": _iso(ts + dt.timedelta(minutes=30 * n)),
-                "currency": "EUR",
-                "customer": {"customer_id": customer_ids[c], "email": f"{customer_ids[c].lower()}@mail.example"},
-                "items": items,
-            }
-            if day >= drift_from:
-                record["promo_code"] = f"PROMO{o % 10}"
-                manifest["orders"]["drift_rows"] += 1
-            lines.append(json.dumps(record))
-        if rng.random() < RATES["out_of_order"] and len(lines) > 2:
-            lines[0], lines[-1] = lines[-1], lines[0]
-            manifest["orders"]["out_of_order"] += 1
-        for line in lines:
-            writer.add("orders", day, line)
-        manifest["orders"]["records"] += len(lines)
-        if rng.random() < RATES["duplicate"]:
-            writer.add("orders", day, lines[-1])
-            manifest["orders"]["duplicates"] += 1
-        if refunded:
-            manifest["orders"]["refunds"] += 1
-        pay_events = (
-            [("authorized", total), ("captured", total)]
-            if final != "cancelled"
-            else [("authorized", total), ("failed", total)]
-        )
-        if refunded:
-            pay_events.append(("refunded", total))
-        for n, (event, amount) in enumerate(pay_events):
-            record = {
-                "payment_event_id": f"PE{o:08d}{n}",
-                "payment_id": f"P{o:08d}",
-                "order_id": order_id,
-                "event_type": event,
-                "amount": amount,
-                "currency": "EUR",
-                "event_ts": _iso(ts + dt.timedelta(minutes=5 + 30 * n)),
-            }
-            writer.add("payments", day, json.dumps(record))
-            manifest["payments"]["records"] += 1
-        session = f"S{o:08d}"
-        for n, event in enumerate(["page_view", "page_view", "add_to_cart", "checkout"][: 2 + int(n_items[o] > 1) + 1]):
-            record = {
-                "event_id": f"E{o:08d}{n}",
-                "session_id": session,
-                "customer_id": customer_ids[c],
-                "event_type": event,
-                "page": f"/p/{items[0]['sku']}",
-                "sku": items[0]["sku"],
-                "event_ts": _iso(ts - dt.timedelta(minutes=10 - n)),
-            }
-            writer.add("clickstream", day, json.dumps(record))
-            manifest["clickstream"]["records"] += 1
-
-    # Inventory snapshots (CSV) and store sales (Parquet), per day.
-    stores = [
-        (f"ST{i:03d}", f"RetailFlow {CITIES[i % len(CITIES)]} {i}", CITIES[i % len(CITIES)]) for i in range(n_stores)
+    item_order = np.repeat(np.arange(n_orders), n_items)
+    item_sku = rng.integers(0, N_PRODUCTS, len(item_order))
+    item_qty = rng.integers(1, 4, len(item_order))
+    item_price = prices[item_sku]
+    totals = np.round(np.bincount(item_order, weights=item_qty * item_price, minlength=n_orders), 2)
+    roll, refund_roll = rng.random(n_orders), rng.random(n_orders)
+    kind = np.where(roll < 0.06, 0, np.where(roll < 0.8, 2, 1))
+    kind = np.where((kind == 2) & (refund_roll < RATES["refund"]), 3, kind)
+    manifest["orders"]["refunds"] = int((kind == 3).sum())
+    path_length = np.array([len(p) for p in PATHS])[kind]
+    version_order = np.repeat(np.arange(n_orders), path_length)
+    j = _group_positions(path_length)
+    statuses = np.array([s for p in PATHS for s in p])[
+        np.repeat(np.cumsum([0, *[len(p) for p in PATHS]])[:-1][kind], path_length) + j
     ]
-    for day in range(days):
-        ts = start + dt.timedelta(days=day, hours=22)
-        for s, _name, _city in stores:
-            for p in range(0, n_products, 3):
-                on_hand = int((p * 7 + day * 13 + int(s[2:]) * 5) % 40) - 3
-                writer.add("inventory", day, f"{_iso(ts)},{s},{skus[p]},{max(on_hand, 0)}")
-                manifest["inventory"]["records"] += 1
-    sales_rows: dict[int, list[dict[str, Any]]] = {d: [] for d in range(days)}
-    n_transactions = max(50, n_orders // 2)
-    txn_day = np.sort(rng.integers(0, days, n_transactions))
-    for t in range(n_transactions):
-        day = int(txn_day[t])
-        store = stores[t % n_stores]
-        ts = start + dt.timedelta(days=day, seconds=int(rng.integers(28800, 75600)))
-        for line_number in range(1, 1 + int(rng.integers(1, 4))):
-            p = int(rng.integers(0, n_products))
-            row: dict[str, Any] = {
-                "transaction_id": f"T{t:08d}",
-                "line_number": line_number,
-                "store_id": store[0],
-                "store_name": store[1],
-                "store_city": store[2],
-                "sku": skus[p],
-                "quantity": int(rng.integers(1, 3)),
-                "unit_price": float(prices[p]),
-                "sold_at": _iso(ts),
-                "customer_id": customer_ids[t % n_customers] if t % 3 == 0 else None,
-            }
-            sales_rows[day].append(row)
-            manifest["store_sales"]["records"] += 1
+    swapped = (rng.random(n_orders) < RATES["out_of_order"]) & (path_length > 2)
+    manifest["orders"]["out_of_order"] = int(swapped.sum())
+    last = path_length[version_order] - 1
+    position = np.where(swapped[version_order] & (j == 0), last, np.where(swapped[version_order] & (j == last), 0, j))
+    line_order = np.lexsort((position, version_order))
+    items_arrow = pa.ListArray.from_arrays(
+        pa.array(np.append(np.cumsum(n_items) - n_items, len(item_order)), pa.int32()),
+        pa.StructArray.from_arrays(
+            [pa.array(skus[item_sku]), pa.array(item_qty.astype(np.int32)), pa.array(item_price)],
+            names=["sku", "quantity", "unit_price"],
+        ),
+    )
+    drift = order_day >= days // 2
+    orders = pa.table(
+        {
+            "row_id": np.arange(n_orders),
+            "order_id": _ids("O", np.arange(n_orders), 8),
+            "order_ts": _iso(start, order_seconds),
+            "customer_id": customer_ids[buyer],
+            "email": np.char.add(np.char.lower(customer_ids[buyer]), "@mail.example"),
+            "items": items_arrow,
+            "promo": np.char.add("PROMO", (np.arange(n_orders) % 10).astype(str)),
+            "drift": drift,
+        }
+    )
+    con.register("orders_", orders)
+    versions_table = pa.table(
+        {
+            "row_id": np.arange(len(version_order)),
+            "o": version_order,
+            "status": statuses,
+            "updated_at": _iso(start, order_seconds[version_order] + 1800 * j),
+        }
+    )
+    con.register("versions_", versions_table)
+    rendered = con.execute(
+        """
+        SELECT CASE WHEN o.drift THEN to_json(struct_pack(order_id := o.order_id, status := v.status,
+                   order_ts := o.order_ts, updated_at := v.updated_at, currency := 'EUR',
+                   customer := struct_pack(customer_id := o.customer_id, email := o.email), items := o.items,
+                   promo_code := o.promo))
+               ELSE to_json(struct_pack(order_id := o.order_id, status := v.status, order_ts := o.order_ts,
+                   updated_at := v.updated_at, currency := 'EUR',
+                   customer := struct_pack(customer_id := o.customer_id, email := o.email), items := o.items))
+               END
+        FROM versions_ v JOIN orders_ o ON o.row_id = v.o ORDER BY v.row_id
+        """
+    ).fetchall()
+    version_lines = [r[0] for r in rendered]
+    ordered = [version_lines[i] for i in line_order]
+    ordered_days = order_day[version_order[line_order]]
+    manifest["orders"]["records"] = len(ordered)
+    manifest["orders"]["drift_rows"] = int(drift[version_order].sum())
+    dup = np.flatnonzero(rng.random(n_orders) < RATES["duplicate"])
+    last_line = np.cumsum(path_length) - 1
+    files.add(
+        "orders", np.concatenate([ordered_days, order_day[dup]]), ordered + [version_lines[i] for i in last_line[dup]]
+    )
+    manifest["orders"]["duplicates"] = len(dup)
 
-    _inject_defects(writer, manifest, rng)
-    headers = {
-        "products": "sku,name,category,brand,list_price,active,updated_at",
-        "inventory": "snapshot_ts,store_id,sku,on_hand",
-    }
-    extension = {
-        "orders": "jsonl",
-        "customers": "jsonl",
-        "payments": "jsonl",
-        "clickstream": "jsonl",
-        "products": "csv",
-        "inventory": "csv",
-    }
-    writer.flush(settings, extension, headers)
-    for day, rows in sales_rows.items():
-        if not rows:
-            continue
-        table = pa.Table.from_pylist(rows)
-        if day >= drift_from:
-            table = table.append_column("loyalty_card", pa.array([f"LC{i % 50}" for i in range(len(rows))]))
-            manifest["store_sales"]["drift_rows"] += len(rows)
-        folder = out / "store_sales" / f"ingestion_date={(settings.start_date + dt.timedelta(days=day)).isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, folder / f"store_sales-{day:03d}.parquet", compression="snappy")
+    # Payments: authorized + captured (or failed), and refunded; each a separate event.
+    n_events = np.where(kind == 0, 2, np.where(kind == 3, 3, 2))
+    event_order = np.repeat(np.arange(n_orders), n_events)
+    e = _group_positions(n_events)
+    event_type = np.where(
+        e == 0, "authorized", np.where(e == 2, "refunded", np.where(kind[event_order] == 0, "failed", "captured"))
+    )
+    payments = pa.table(
+        {
+            "row_id": np.arange(len(event_order)),
+            "payment_event_id": np.char.add(_ids("PE", event_order, 8), e.astype(str)),
+            "payment_id": _ids("P", event_order, 8),
+            "order_id": _ids("O", event_order, 8),
+            "event_type": event_type,
+            "amount": totals[event_order],
+            "currency": np.full(len(event_order), "EUR"),
+            "event_ts": _iso(start, order_seconds[event_order] + 300 + 1800 * e),
+        }
+    )
+    files.add(
+        "payments",
+        order_day[event_order],
+        _json_lines(con, payments, ", ".join(f"{c} := {c}" for c in payments.column_names[1:])),
+    )
+    manifest["payments"]["records"] = len(event_order)
+
+    # Clickstream: page views, add to cart, checkout before each order.
+    n_clicks = 3 + (n_items > 1)
+    click_order = np.repeat(np.arange(n_orders), n_clicks)
+    c = _group_positions(n_clicks)
+    first_sku = skus[item_sku[np.cumsum(n_items) - n_items]][click_order]
+    clicks = pa.table(
+        {
+            "row_id": np.arange(len(click_order)),
+            "event_id": np.char.add(_ids("E", click_order, 8), c.astype(str)),
+            "session_id": _ids("S", click_order, 8),
+            "customer_id": customer_ids[buyer[click_order]],
+            "event_type": np.array(["page_view", "page_view", "add_to_cart", "checkout"])[
+                np.where(c == n_clicks[click_order] - 1, 3, np.minimum(c, 2))
+            ],
+            "page": np.char.add("/p/", first_sku),
+            "sku": first_sku,
+            "event_ts": _iso(start, order_seconds[click_order] - 60 * (10 - c)),
+        }
+    )
+    files.add(
+        "clickstream",
+        order_day[click_order],
+        _json_lines(con, clicks, ", ".join(f"{c} := {c}" for c in clicks.column_names[1:])),
+    )
+    manifest["clickstream"]["records"] = len(click_order)
+
+    # Inventory: one snapshot a day of a third of the SKUs in every store.
+    day_grid, store_grid, product_grid = np.meshgrid(
+        np.arange(days), np.arange(N_STORES), np.arange(0, N_PRODUCTS, 3), indexing="ij"
+    )
+    day_grid, store_grid, product_grid = day_grid.ravel(), store_grid.ravel(), product_grid.ravel()
+    on_hand = np.maximum((product_grid * 7 + day_grid * 13 + store_grid * 5) % 40 - 3, 0)
+    stamps = _iso(start, day_grid * 86400 + 22 * 3600)
+    store_ids = _ids("ST", np.arange(N_STORES), 3)
+    inventory_lines = [
+        f"{a},{b},{c_},{d}"
+        for a, b, c_, d in zip(stamps, store_ids[store_grid], skus[product_grid], on_hand, strict=True)
+    ]
+    files.add("inventory", day_grid, inventory_lines)
+    manifest["inventory"]["records"] = len(inventory_lines)
+
+    _inject_defects(files, manifest, rng)
+    _write_text(out, settings, files)
+    _write_store_sales(out, settings, rng, n_orders, customer_ids, skus, prices, store_ids, manifest)
+    con.close()
     result = {
         "settings": {
             "scale": settings.scale,
@@ -321,38 +348,98 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
             "start_date": settings.start_date.isoformat(),
         },
         "rates": RATES,
-        "sources": {s: dict(sorted(c.items())) for s, c in manifest.items()},
+        "sources": {s: dict(sorted(counts.items())) for s, counts in manifest.items()},
     }
     (out / "_manifest.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return result
 
 
-def _inject_defects(writer: _Writer, manifest: dict[str, Counter[str]], rng: np.random.Generator) -> None:
-    """Garbage lines and records missing a required field, added beside the good records."""
-    required = {
-        "orders": "order_id",
-        "customers": "customer_id",
-        "payments": "payment_event_id",
-        "clickstream": "event_id",
-    }
-    for (source, day), lines in sorted(writer.lines.items()):
+def _inject_defects(files: _Files, manifest: dict[str, Counter[str]], rng: np.random.Generator) -> None:
+    """Per file: truncated lines, records missing their required first key, duplicates; ragged CSV lines."""
+    for (source, day), lines in sorted(files.lines.items()):
         count = len(lines)
-        bad_lines = []
-        if source in required:
+        bad: list[str] = []
+        if source in REQUIRED_FIRST_KEY:
             for i in rng.choice(count, size=max(1, int(count * RATES["malformed"])), replace=False):
-                bad_lines.append(lines[int(i)][: len(lines[int(i)]) // 2])
-                manifest[source]["malformed"] += 1
+                bad.append(lines[int(i)][: len(lines[int(i)]) // 2])
             for i in rng.choice(count, size=max(1, int(count * RATES["missing_required"])), replace=False):
-                record: dict[str, Any] = json.loads(lines[int(i)])
-                record.pop(required[source])
-                bad_lines.append(json.dumps(record))
-                manifest[source]["missing_required"] += 1
+                line = lines[int(i)]
+                bad.append("{" + line[line.index(",") + 1 :])  # the required first key removed
+            manifest[source]["malformed"] += max(1, int(count * RATES["malformed"]))
+            manifest[source]["missing_required"] += max(1, int(count * RATES["missing_required"]))
             if source in ("clickstream", "payments"):
-                for i in rng.choice(count, size=int(count * RATES["duplicate"]), replace=False):
-                    lines.append(lines[int(i)])
-                    manifest[source]["duplicates"] += 1
+                picks = rng.choice(count, size=int(count * RATES["duplicate"]), replace=False)
+                lines.extend(lines[int(i)] for i in picks)
+                manifest[source]["duplicates"] += len(picks)
         elif source == "inventory":
             for i in rng.choice(count, size=max(1, int(count * RATES["malformed"])), replace=False):
-                bad_lines.append(lines[int(i)] + ",unexpected")
-                manifest[source]["malformed"] += 1
-        lines.extend(bad_lines)
+                bad.append(lines[int(i)] + ",unexpected")
+            manifest[source]["malformed"] += max(1, int(count * RATES["malformed"]))
+        lines.extend(bad)
+        del day
+
+
+def _write_text(out: Path, settings: GeneratorSettings, files: _Files) -> None:
+    headers = {
+        "products": "sku,name,category,brand,list_price,active,updated_at",
+        "inventory": "snapshot_ts,store_id,sku,on_hand",
+    }
+    extension = {"products": "csv", "inventory": "csv"}
+    for (source, day), lines in sorted(files.lines.items()):
+        folder = out / source / f"ingestion_date={(settings.start_date + dt.timedelta(days=day)).isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = ([headers[source]] if source in headers else []) + lines
+        (folder / f"{source}-{day:03d}.{extension.get(source, 'jsonl')}").write_text(
+            "\n".join(body) + "\n", encoding="utf-8"
+        )
+
+
+def _write_store_sales(
+    out: Path,
+    settings: GeneratorSettings,
+    rng: np.random.Generator,
+    n_orders: int,
+    customer_ids: np.ndarray,
+    skus: np.ndarray,
+    prices: np.ndarray,
+    store_ids: np.ndarray,
+    manifest: dict[str, Counter[str]],
+) -> None:
+    """Point-of-sale lines, one Parquet file a day; a `loyalty_card` column appears half-way (schema drift)."""
+    days = settings.days
+    start = dt.datetime.combine(settings.start_date, dt.time())
+    n_transactions = max(50, n_orders // 2)
+    txn_day = np.sort(rng.integers(0, days, n_transactions))
+    txn_seconds = txn_day * 86400 + rng.integers(28800, 75600, n_transactions)
+    n_lines = rng.integers(1, 4, n_transactions)
+    txn = np.repeat(np.arange(n_transactions), n_lines)
+    product = rng.integers(0, N_PRODUCTS, len(txn))
+    store = txn % N_STORES
+    columns = {
+        "transaction_id": _ids("T", txn, 8),
+        "line_number": (_group_positions(n_lines) + 1).astype(np.int32),
+        "store_id": store_ids[store],
+        "store_name": np.char.add(
+            np.char.add("RetailFlow ", np.array(CITIES)[store % len(CITIES)]), np.char.add(" ", store.astype(str))
+        ),
+        "store_city": np.array(CITIES)[store % len(CITIES)],
+        "sku": skus[product],
+        "quantity": rng.integers(1, 3, len(txn)).astype(np.int32),
+        "unit_price": prices[product],
+        "sold_at": _iso(start, txn_seconds[txn]),
+    }
+    customer = np.where(txn % 3 == 0, customer_ids[txn % len(customer_ids)], None)
+    for day in range(days):
+        rows = np.flatnonzero(txn_day[txn] == day)
+        if not len(rows):
+            continue
+        table = pa.table(
+            {**{k: v[rows] for k, v in columns.items()}, "customer_id": pa.array(customer[rows], pa.string())}
+        )
+        if day >= days // 2:
+            table = table.append_column("loyalty_card", pa.array(np.char.add("LC", (rows % 50).astype(str))))
+            manifest["store_sales"]["drift_rows"] += len(rows)
+        folder = out / "store_sales" / f"ingestion_date={(settings.start_date + dt.timedelta(days=day)).isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, folder / f"store_sales-{day:03d}.parquet", compression="snappy")
+        manifest["store_sales"]["records"] += len(rows)

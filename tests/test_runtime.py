@@ -38,9 +38,7 @@ STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(),
 
 @pytest.fixture
 def lake(engine, tmp_path: Path) -> Lakehouse:
-    contracts = ContractRegistry(
-        [*OPS_CONTRACTS, EVENTS.bronze_contract(), ITEMS.bronze_contract(), DIM_CONTRACT, STRICT]
-    )
+    contracts = ContractRegistry([*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), DIM_CONTRACT, STRICT])
     return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake")
 
 

@@ -327,7 +327,7 @@ GOLD = (
     ),
 )
 
-CONTRACTS = (*OPS_CONTRACTS, *(s.bronze_contract() for s in SOURCES), *SILVER, *GOLD)
+CONTRACTS = (*OPS_CONTRACTS, *(c for s in SOURCES for c in s.contracts()), *SILVER, *GOLD)
 
 
 def registry() -> ContractRegistry:

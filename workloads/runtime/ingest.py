@@ -60,6 +60,24 @@ class SourceSpec:
     def bronze(self) -> TableRef:
         return TableRef("bronze", self.name)
 
+    @property
+    def staging(self) -> TableRef:
+        return TableRef("ops", f"staging_{self.name}")
+
+    def contracts(self) -> tuple[TableContract, TableContract]:
+        return self.bronze_contract(), self.staging_contract()
+
+    def staging_contract(self) -> TableContract:
+        """One batch's parse, written once and split from there into bronze and quarantine."""
+        columns = tuple(Column(f.name, f.dataType, True) for f in self.schema.fields) + (
+            Column("_rescued_data", StringType()),
+            Column("_source_file", StringType()),
+            Column("_raw", StringType()),
+            Column("_reason", StringType()),
+            Column("ingestion_date", DateType()),
+        )
+        return TableContract(self.staging, columns, description=f"The last ingestion batch of {self.name}, parsed")
+
     def bronze_contract(self) -> TableContract:
         columns = tuple(Column(f.name, f.dataType, True) for f in self.schema.fields) + AUDIT_COLUMNS
         return TableContract(
@@ -209,39 +227,37 @@ def _required(spec: SourceSpec) -> list[SparkColumn]:
 
 
 def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) -> DataFrame:
-    """`lines` has `value`, `_source_file`; returns the schema's fields, `_rescued_data`, `_raw`, `_reason`."""
+    """`lines` has `value`, `_source_file`; returns the schema's fields, `_rescued_data`, `_raw`, `_reason`.
+
+    Two parses a line: the typed struct, and a string map of every key (nested values as JSON text), which tells
+    a malformed line (no map), a wrong type (a value in the map, none in the struct) and unknown fields."""
     names = [f.name for f in spec.schema.fields]
-    keys = F.json_object_keys("value")
-    parsed = F.from_json("value", spec.schema)
     oversized = F.octet_length("value") > max_line_bytes
-    structural = (
-        F.when(oversized, F.lit(f"line exceeds {max_line_bytes} bytes"))
-        .when(F.trim("value") == "", F.lit("blank line"))
-        .when(keys.isNull(), F.lit("malformed JSON: not a JSON object"))
-    )
-    unknown = F.map_filter(F.from_json("value", "map<string,string>"), lambda k, _v: ~k.isin(names))
     frame = lines.select(
         "value",
         "_source_file",
-        F.when(oversized, F.lit(None)).otherwise(parsed).alias("_parsed"),
-        structural.alias("_structural"),
-        F.when(F.size(unknown) > 0, F.to_json(unknown)).alias("_rescued_data"),
+        F.when(oversized, F.lit(None)).otherwise(F.from_json("value", spec.schema)).alias("_parsed"),
+        F.when(oversized, F.lit(None)).otherwise(F.from_json("value", "map<string,string>")).alias("_map"),
     )
+    structural = (
+        F.when(oversized, F.lit(f"line exceeds {max_line_bytes} bytes"))
+        .when(F.trim("value") == "", F.lit("blank line"))
+        .when(F.col("_map").isNull(), F.lit("malformed JSON: not a JSON object"))
+    )
+    unknown = F.map_filter("_map", lambda k, _v: ~k.isin(names))
     type_reasons = [
         F.when(
-            F.get_json_object("value", f"$.{name}").isNotNull() & F.col(f"_parsed.{name}").isNull(),
-            F.concat(
-                F.lit(f"field {name}: wrong type, got "), F.substring(F.get_json_object("value", f"$.{name}"), 1, 200)
-            ),
+            F.col("_map")[name].isNotNull() & F.col(f"_parsed.{name}").isNull(),
+            F.concat(F.lit(f"field {name}: wrong type, got "), F.substring(F.col("_map")[name], 1, 200)),
         )
         for name in names
     ]
     frame = frame.select(
         *[F.col(f"_parsed.{name}").alias(name) for name in names],
-        "_rescued_data",
+        F.when(F.size(unknown) > 0, F.to_json(unknown)).alias("_rescued_data"),
         "_source_file",
         _string_preview(F.col("value")).alias("_raw"),
-        F.col("_structural"),
+        structural.alias("_structural"),
         *[r.alias(f"_type_{i}") for i, r in enumerate(type_reasons)],
     )
     reason = F.coalesce(
@@ -383,12 +399,19 @@ class Ingestor:
             for raw, reason, preview in gate.rejected
         ]
         rejected = self.lake.spark.createDataFrame(rejected_rows, quarantine_schema) if rejected_rows else None
+        loaded: dict[str, int] = {}
+        quarantined: dict[str, int] = {raw.path: 1 for raw, _reason, _preview in gate.rejected}
         if gate.readable:
             parsed = reduce(DataFrame.unionByName, [self._parse_file(spec, raw, line) for raw, line in gate.readable])
             day_of_file = F.create_map(
                 *[x for raw, _ in gate.readable for x in (F.lit(raw.path), F.lit(raw.ingestion_date))]
             )
-            staged = parsed.withColumn("ingestion_date", F.to_date(day_of_file[F.col("_source_file")]))
+            self.lake.write(
+                spec.staging,
+                parsed.withColumn("ingestion_date", F.to_date(day_of_file[F.col("_source_file")])),
+                mode="overwrite",
+            )
+            staged = self.lake.read(spec.staging)
             good = staged.filter(F.col("_reason").isNull()).select(
                 *spec.schema.fieldNames(),
                 "_rescued_data",
@@ -409,11 +432,12 @@ class Ingestor:
             )
             self.lake.write(spec.bronze, good)
             self.lake.write(QUARANTINE, bad if rejected is None else bad.unionByName(rejected))
+            # Per-file counts from the staged batch (never from what a write reports).
+            for row in staged.groupBy("_source_file", F.col("_reason").isNull().alias("ok")).count().collect():
+                target = loaded if row["ok"] else quarantined
+                target[row["_source_file"]] = target.get(row["_source_file"], 0) + int(row["count"])
         elif rejected is not None:
             self.lake.write(QUARANTINE, rejected)
-        # Per-file counts from what was written (never from what a write reports).
-        loaded = self._counts(spec.bronze, "_batch_id", "_source_file", batch_id)
-        quarantined = self._counts(QUARANTINE, "batch_id", "source_file", batch_id)
         ledger_rows = [
             (
                 spec.name,
@@ -434,10 +458,6 @@ class Ingestor:
         result.rows_quarantined = stats["quarantined"]
         result.rows_in = result.rows_loaded + result.rows_quarantined
         return result
-
-    def _counts(self, table: TableRef, batch_column: str, file_column: str, batch_id: str) -> dict[str, int]:
-        rows = self.lake.read(table).filter(F.col(batch_column) == batch_id).groupBy(file_column).count().collect()
-        return {row[0]: int(row[1]) for row in rows}
 
     def _parse_file(self, spec: SourceSpec, raw: RawFile, first_line: str) -> DataFrame:
         spark = self.lake.spark
