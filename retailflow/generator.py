@@ -428,7 +428,7 @@ def _write_store_sales(
         "unit_price": prices[product],
         "sold_at": _iso(start, txn_seconds[txn]),
     }
-    customer = np.where(txn % 3 == 0, customer_ids[txn % len(customer_ids)], None)
+    customer = np.where(txn % 3 == 0, customer_ids[txn % len(customer_ids)], np.array(None, dtype=object))
     for day in range(days):
         rows = np.flatnonzero(txn_day[txn] == day)
         if not len(rows):
