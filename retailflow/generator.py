@@ -322,10 +322,8 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
     manifest["clickstream"]["records"] = len(click_order)
 
     # Inventory: one snapshot a day of a third of the SKUs in every store.
-    day_grid, store_grid, product_grid = np.meshgrid(
-        np.arange(days), np.arange(N_STORES), np.arange(0, N_PRODUCTS, 3), indexing="ij"
-    )
-    day_grid, store_grid, product_grid = day_grid.ravel(), store_grid.ravel(), product_grid.ravel()
+    grids = np.meshgrid(np.arange(days), np.arange(N_STORES), np.arange(0, N_PRODUCTS, 3), indexing="ij")
+    day_grid, store_grid, product_grid = (grid.ravel() for grid in grids)
     on_hand = np.maximum((product_grid * 7 + day_grid * 13 + store_grid * 5) % 40 - 3, 0)
     stamps = _iso(start, day_grid * 86400 + 22 * 3600)
     store_ids = _ids("ST", np.arange(N_STORES), 3)
