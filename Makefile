@@ -51,7 +51,7 @@ format: $(VENV)/.installed ## Apply ruff formatting and fixes
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed ## mypy on the project code
-	$(BIN)/mypy retailflow main.py
+	$(BIN)/mypy retailflow main.py benchmarks
 
 pytest: install ## The test suite
 	$(BIN)/pytest -q

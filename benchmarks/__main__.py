@@ -1,0 +1,276 @@
+"""RetailFlow benchmarks: `python -m benchmarks run --scale 10` (or `make bench SCALE=10`).
+
+Generates RAW with the project's generator (8 days), runs the project's graph locally, the DuckDB reference and
+the same transforms on JVM PySpark over the same RAW, checks they agree, measures the cost of an incremental day,
+and times `retailflow synth`. Prints a table and writes JSON and markdown under benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from benchmarks import duckdb_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START = dt.date(2026, 1, 5)
+ORDERS_PATH = (
+    "bronze_orders",
+    "bronze_payments",
+    "bronze_products",
+    "bronze_customers",
+    "silver_orders",
+    "silver_order_lines",
+    "silver_payments",
+    "silver_products",
+    "silver_customer_changes",
+    "gold_dim_customer",
+    "gold_dim_product",
+    "gold_fact_sales",
+    "gold_daily_revenue",
+)
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Wall time, and the peak RSS of the process tree (the JVM is a child of its Python driver), sampled every
+    100 ms."""
+    import psutil
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
+    output: dict[str, str] = {}
+    reader = threading.Thread(target=lambda: output.update(zip(("out", "err"), process.communicate(), strict=True)))
+    reader.start()
+    peak, root = 0, psutil.Process(process.pid)
+    while reader.is_alive():
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        reader.join(0.1)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {output.get('err', '')[-3000:]}")
+    return Measured(seconds, peak / 2**20, output.get("out", ""))
+
+
+def machine() -> dict[str, Any]:
+    import psutil
+
+    packages = {p: version(p) for p in ("pyspark", "pysail", "duckdb", "deltalake", "cdktf", "checkov")}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "java": subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0],
+        **packages,
+    }
+
+
+def run_pipeline(raw: Path, lakehouse: Path, to_date: dt.date | None = None) -> tuple[Measured, dict[str, Any]]:
+    command = [str(BIN / "retailflow"), "run", "--raw", str(raw), "--lakehouse", str(lakehouse), "--json"]
+    if to_date:
+        command += ["--to-date", to_date.isoformat()]
+    measured = measure(command)
+    summary = json.loads(measured.stdout)
+    if not summary["ok"]:
+        raise RuntimeError(f"the pipeline failed: {[t for t in summary['tasks'] if t['error']]}")
+    return measured, summary
+
+
+def project_results(lakehouse: Path) -> dict[str, Any]:
+    """The project's tables, read with delta-rs (no Spark needed)."""
+    from deltalake import DeltaTable
+
+    def rows(schema: str, table: str) -> list[dict[str, Any]]:
+        return DeltaTable(str(lakehouse / "retailflow_local" / schema / table)).to_pyarrow_table().to_pylist()
+
+    revenue = sorted(
+        (r["revenue_date"], r["category"], r["revenue"], r["orders"], r["units"])
+        for r in rows("gold", "daily_revenue")
+        if r["channel"] == "online"
+    )
+    dim = sorted(
+        (
+            r["customer_id"],
+            r["valid_from"],
+            r["valid_to"],
+            r["is_current"],
+            r["email"],
+            r["city"],
+            r["country"],
+            r["segment"],
+            r["loyalty_tier"],
+        )
+        for r in rows("gold", "dim_customer")
+        if r["customer_sk"] != -1
+    )
+    quarantined = sum(1 for r in rows("ops", "quarantine") if r["layer"] == "bronze" and r["source"] == "orders")
+    return {"revenue": revenue, "dim": dim, "orders_quarantined": quarantined}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return str(value)
+
+
+def as_text(rows: list[Any]) -> list[tuple[str, ...]]:
+    """Rows from delta-rs, DuckDB or JSON, as comparable text (UTC timestamps without zone)."""
+    return [tuple(_text(v) for v in row) for row in rows]
+
+
+def run(scale: float, days: int, out: Path, skip_jvm: bool) -> dict[str, Any]:
+    work = out / f"scale-{scale:g}"
+    shutil.rmtree(work, ignore_errors=True)
+    raw, lake, lake_incremental = work / "raw", work / "lake", work / "lake-incremental"
+    report: dict[str, Any] = {"scale": scale, "days": days, "machine": machine(), "date": dt.date.today().isoformat()}
+
+    generated = measure(
+        [str(BIN / "retailflow"), "generate", "--out", str(raw), "--scale", str(scale), "--days", str(days)]
+    )
+    manifest = json.loads((raw / "_manifest.json").read_text())
+    report["generate"] = {"seconds": round(generated.seconds, 2), "peak_rss_mb": round(generated.peak_rss_mb)}
+    report["orders"] = manifest["sources"]["orders"]["records"]
+
+    full, summary = run_pipeline(raw, lake)
+    tasks = {t["task"]: t for t in summary["tasks"]}
+    rows_in = sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_"))
+    orders_path = sum(tasks[t]["seconds"] for t in ORDERS_PATH)
+    report["project"] = {
+        "seconds": round(full.seconds, 2),
+        "pipeline_seconds": summary["seconds"],
+        "orders_path_seconds": round(orders_path, 2),
+        "raw_rows_per_second": round(rows_in / summary["seconds"]),
+        "peak_rss_mb": round(full.peak_rss_mb),
+        "tasks": {
+            k: {"seconds": v["seconds"], "rows_in": v["rows_in"], "rows_out": v["rows_out"]} for k, v in tasks.items()
+        },
+    }
+    ours = project_results(lake)
+
+    reference = duckdb_reference.run(raw)
+    report["duckdb"] = {
+        "seconds": round(reference.total_seconds, 2),
+        "steps": {k: round(v, 2) for k, v in reference.seconds.items()},
+        "same_daily_revenue": as_text(ours["revenue"]) == as_text(reference.daily_revenue),
+        "same_dim_customer": as_text(ours["dim"]) == as_text(reference.dim_customer),
+        "same_quarantine": ours["orders_quarantined"] == reference.orders_quarantined,
+    }
+    report["ratio_project_to_duckdb"] = round(orders_path / reference.total_seconds, 2)
+
+    if not skip_jvm:
+        result_file = work / "jvm.json"
+        jvm = measure(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.jvm",
+                "--raw",
+                str(raw),
+                "--stage",
+                str(work / "jvm-stage"),
+                "--out",
+                str(result_file),
+            ],
+            env={"PYTHONPATH": str(ROOT)},
+        )
+        jvm_result = json.loads(result_file.read_text())
+        report["jvm"] = {
+            "seconds": round(jvm.seconds, 2),
+            "startup_seconds": round(jvm_result["seconds_startup"], 2),
+            "peak_rss_mb": round(jvm.peak_rss_mb),
+            "same_daily_revenue": as_text(ours["revenue"]) == as_text(jvm_result["daily_revenue_online"]),
+            "same_dim_customer": as_text(ours["dim"]) == as_text(jvm_result["dim_customer"]),
+        }
+        report["ratio_jvm_to_project"] = round(jvm.seconds / orders_path, 2)
+
+    seven_days = START + dt.timedelta(days=days - 2)
+    run_pipeline(raw, lake_incremental, to_date=seven_days)
+    incremental, _ = run_pipeline(raw, lake_incremental)
+    report["incremental"] = {
+        "day_seconds": round(incremental.seconds, 2),
+        "full_seconds": round(full.seconds, 2),
+        "fraction": round(incremental.seconds / full.seconds, 3),
+        "same_result": as_text(project_results(lake_incremental)["revenue"]) == as_text(ours["revenue"]),
+    }
+
+    synth = measure([str(BIN / "retailflow"), "synth", "--outdir", str(work / "cdktf.out")])
+    report["synth"] = {"seconds": round(synth.seconds, 2), "peak_rss_mb": round(synth.peak_rss_mb)}
+    return report
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"Scale {report['scale']:g} ({report['orders']:,} order records, {report['days']} days), {m['cores']} cores, "
+        f"{m['memory_gb']} GB, Python {m['python']}, pyspark {m['pyspark']}, pysail {m['pysail']}, duckdb {m['duckdb']}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| generate RAW | {report['generate']['seconds']} s |",
+        f"| project: whole graph (24 tasks), wall | {report['project']['seconds']} s |",
+        f"| project: orders path tasks | {report['project']['orders_path_seconds']} s |",
+        f"| project: RAW rows per second | {report['project']['raw_rows_per_second']:,} |",
+        f"| project: peak RSS (engine in-process) | {report['project']['peak_rss_mb']} MB |",
+        f"| DuckDB reference, orders path + SCD2 | {report['duckdb']['seconds']} s |",
+        f"| ratio project / DuckDB | {report['ratio_project_to_duckdb']} |",
+        f"| same results as DuckDB (revenue, dim_customer, quarantine) | {report['duckdb']['same_daily_revenue']}, {report['duckdb']['same_dim_customer']}, {report['duckdb']['same_quarantine']} |",
+    ]
+    if "jvm" in report:
+        lines += [
+            f"| JVM PySpark local[2], same transforms | {report['jvm']['seconds']} s ({report['jvm']['startup_seconds']} s start-up) |",
+            f"| ratio JVM / project | {report['ratio_jvm_to_project']} |",
+            f"| same results on JVM Spark (revenue, dim_customer) | {report['jvm']['same_daily_revenue']}, {report['jvm']['same_dim_customer']} |",
+        ]
+    lines += [
+        f"| incremental day / full reprocess | {report['incremental']['day_seconds']} s / {report['incremental']['full_seconds']} s = {report['incremental']['fraction']} |",
+        f"| `retailflow synth` dev + stg + prod | {report['synth']['seconds']} s, {report['synth']['peak_rss_mb']} MB |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="run the benchmarks")
+    run_parser.add_argument("--scale", type=float, default=1.0)
+    run_parser.add_argument("--days", type=int, default=8, help="the last day is the incremental one")
+    run_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    run_parser.add_argument("--skip-jvm", action="store_true")
+    args = parser.parse_args()
+    report = run(args.scale, args.days, args.out, args.skip_jvm)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"benchmark-scale-{args.scale:g}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str))
+    text = markdown(report)
+    stem.with_suffix(".md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

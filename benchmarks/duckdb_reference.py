@@ -1,0 +1,139 @@
+"""A DuckDB implementation of the orders path over the same RAW, as a speed and correctness reference.
+
+bronze (parse JSON lines, quarantine malformed lines, missing required fields and wrong types) -> silver (latest
+version of each order, lines exploded) -> gold online daily revenue by category net of refunds; and the SCD2
+customer dimension. Its results are compared with the project's tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+LINES = "read_csv({files}, columns={{'line': 'VARCHAR'}}, delim=chr(31), quote='', escape='', header=false, auto_detect=false, filename=true)"
+REVENUE_STATUSES = "('paid', 'shipped', 'delivered', 'refunded')"
+# The line as JSON when it is a JSON object, else NULL (extracting from malformed JSON raises in DuckDB).
+OBJECT = "CASE WHEN json_valid(line) THEN CASE WHEN json_type(line) = 'OBJECT' THEN line END END"
+
+
+@dataclass
+class ReferenceResult:
+    seconds: dict[str, float]
+    orders_quarantined: int
+    daily_revenue: list[tuple[Any, ...]]  # (date, category, revenue, orders, units), online channel
+    dim_customer: list[
+        tuple[Any, ...]
+    ]  # (customer_id, valid_from, valid_to, is_current, email, city, country, segment, tier)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+def _files(raw: Path, source: str) -> str:
+    paths = sorted(str(p) for p in (raw / source).glob("ingestion_date=*/*") if p.is_file())
+    return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+
+
+def run(raw: Path, threads: int = 2) -> ReferenceResult:
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, sql: str) -> None:
+        started = time.perf_counter()
+        con.execute(sql)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+
+    timed(
+        "bronze_orders",
+        f"""
+        CREATE TABLE parsed AS
+        SELECT filename, j IS NOT NULL AS is_object,
+               j->>'$.order_id' AS order_id, j->>'$.status' AS status,
+               j->>'$.order_ts' AS order_ts, j->>'$.updated_at' AS updated_at,
+               j->'$.customer' AS customer,
+               try_cast(j->'$.items' AS STRUCT(sku VARCHAR, quantity INTEGER, unit_price DOUBLE)[]) AS items
+        FROM (SELECT filename, {OBJECT} AS j FROM {LINES.format(files=_files(raw, "orders"))});
+        CREATE TABLE bronze_orders AS
+        SELECT * FROM parsed
+        WHERE is_object AND order_id IS NOT NULL AND status IS NOT NULL AND order_ts IS NOT NULL
+          AND updated_at IS NOT NULL AND customer IS NOT NULL AND items IS NOT NULL;
+        """,
+    )
+    quarantined = con.execute("SELECT (SELECT count(*) FROM parsed) - (SELECT count(*) FROM bronze_orders)").fetchone()
+    timed(
+        "silver_orders",
+        """
+        CREATE TABLE silver_orders AS
+        SELECT trim(order_id) AS order_id, lower(trim(status)) AS status,
+               CAST(CAST(order_ts AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) AS order_date, items
+        FROM bronze_orders
+        QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY CAST(updated_at AS TIMESTAMPTZ) DESC, filename DESC) = 1;
+        CREATE TABLE order_lines AS
+        SELECT order_id, order_date, status, upper(trim(item.sku)) AS sku, item.quantity AS quantity,
+               round(CAST(item.quantity AS DECIMAL(38, 6)) * CAST(item.unit_price AS DECIMAL(38, 6)), 2)::DECIMAL(18, 2) AS amount
+        FROM (SELECT order_id, order_date, status, unnest(items) AS item FROM silver_orders);
+        """,
+    )
+    timed(
+        "gold_daily_revenue",
+        f"""
+        CREATE TABLE refunds AS
+        SELECT DISTINCT trim(j->>'$.order_id') AS order_id
+        FROM (SELECT {OBJECT} AS j FROM {LINES.format(files=_files(raw, "payments"))})
+        WHERE j->>'$.event_type' = 'refunded' AND j->>'$.payment_event_id' IS NOT NULL;
+        CREATE TABLE products AS
+        SELECT upper(trim(sku)) AS sku, lower(trim(category)) AS category
+        FROM read_csv({_files(raw, "products")}, header=true, all_varchar=true, quote='"')
+        QUALIFY row_number() OVER (PARTITION BY sku ORDER BY CAST(updated_at AS TIMESTAMPTZ) DESC) = 1;
+        CREATE TABLE daily_revenue AS
+        SELECT l.order_date, coalesce(p.category, 'unknown') AS category,
+               sum(CASE WHEN r.order_id IS NULL THEN l.amount ELSE 0 END)::DECIMAL(18, 2) AS revenue,
+               count(DISTINCT l.order_id) AS orders, sum(l.quantity) AS units
+        FROM order_lines l LEFT JOIN products p USING (sku) LEFT JOIN refunds r USING (order_id)
+        WHERE l.status IN {REVENUE_STATUSES}
+        GROUP BY ALL;
+        """,
+    )
+    timed(
+        "gold_dim_customer",
+        f"""
+        CREATE TABLE changes AS
+        SELECT DISTINCT ON (customer_id, updated_at) *
+        FROM (
+            SELECT trim(j->>'$.customer_id') AS customer_id, lower(trim(j->>'$.email')) AS email,
+                   trim(j->>'$.city') AS city, upper(trim(j->>'$.country')) AS country,
+                   lower(trim(j->>'$.segment')) AS segment, lower(trim(j->>'$.loyalty_tier')) AS tier,
+                   CAST(CAST(j->>'$.updated_at' AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS updated_at
+            FROM (SELECT {OBJECT} AS j FROM {LINES.format(files=_files(raw, "customers"))})
+            WHERE j IS NOT NULL
+        )
+        WHERE customer_id IS NOT NULL AND email IS NOT NULL AND updated_at IS NOT NULL
+        ORDER BY customer_id, updated_at;
+        CREATE TABLE dim_customer AS
+        WITH flagged AS (
+            SELECT *, lag(md5(concat_ws('|', email, city, country, segment, tier)))
+                        OVER (PARTITION BY customer_id ORDER BY updated_at) AS previous,
+                      md5(concat_ws('|', email, city, country, segment, tier)) AS signature
+            FROM changes
+        ), versions AS (SELECT * FROM flagged WHERE previous IS NULL OR previous <> signature)
+        SELECT customer_id, updated_at AS valid_from,
+               lead(updated_at) OVER (PARTITION BY customer_id ORDER BY updated_at) AS valid_to,
+               email, city, country, segment, tier
+        FROM versions;
+        """,
+    )
+    revenue = con.execute(
+        "SELECT order_date, category, revenue, orders, units FROM daily_revenue ORDER BY ALL"
+    ).fetchall()
+    dimension = con.execute(
+        "SELECT customer_id, valid_from, valid_to, valid_to IS NULL, email, city, country, segment, tier "
+        "FROM dim_customer ORDER BY customer_id, valid_from"
+    ).fetchall()
+    con.close()
+    return ReferenceResult(seconds, int(quarantined[0]) if quarantined else 0, revenue, dimension)
