@@ -278,6 +278,7 @@ def execute(
     to_date: str | None,
     replay: bool,
     as_json: bool,
+    full_refresh: bool = False,
 ) -> RunSummary:
     import datetime as dt
     import json
@@ -313,7 +314,9 @@ def execute(
                 progress.advance(bar)
 
         try:
-            summary = run_local(settings, only, dates[0], dates[1], replay, on_event=on_event)
+            summary = run_local(
+                settings, only, dates[0], dates[1], replay, on_event=on_event, full_refresh=full_refresh
+            )
         except LakehouseBusy as err:
             raise CliError(str(err)) from None
     if as_json:
@@ -332,9 +335,12 @@ def run(
     to_date: Annotated[str | None, typer.Option("--to-date", help="Last ingestion_date (YYYY-MM-DD).")] = None,
     replay: Annotated[bool, typer.Option(help="Re-ingest the date range even if already ingested.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every silver and gold table, ignoring watermarks.")
+    ] = False,
 ) -> None:
     """Run the pipeline graph locally (embedded Sail engine, local Delta tables)."""
-    summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json)
+    summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json, full_refresh)
     if not summary.ok:
         raise typer.Exit(1)
 

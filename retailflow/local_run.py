@@ -70,6 +70,7 @@ def run_local(
     on_event: Callable[[str, TaskReport | None], None] | None = None,
     engine: Engine | None = None,
     fault_hook: FaultHook | None = None,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Run the local workloads' tasks (or `only` those) in dependency order under the lakehouse lock."""
     tasks = PIPELINE.select(only)
@@ -92,6 +93,7 @@ def run_local(
                     to_date=to_date,
                     replay=replay,
                     max_line_bytes=settings.max_line_bytes,
+                    full_refresh=full_refresh,
                 )
 
             reports = run_graph(PIPELINE, make_context, tasks, on_event)

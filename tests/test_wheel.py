@@ -41,23 +41,9 @@ def test_metadata_requires_nothing_from_the_deploy_toolchain(tmp_path: Path):
 def test_installs_into_a_clean_venv_and_the_entry_point_answers_help(tmp_path: Path):
     wheel = build_wheel(tmp_path / "wheel")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            str(wheel.path),
-        ],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", "--no-index", str(wheel.path)]
+    subprocess.run(pip, check=True)
     result = subprocess.run(
         [str(venv / "bin" / "retailflow-task"), "--help"], capture_output=True, text=True, check=False
     )

@@ -5,6 +5,9 @@ To add a workload: write its transforms, then add a `Workload` to `WORKLOADS` wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from retailflow.workloads.retail import gold, silver
@@ -42,7 +45,7 @@ def ingest_task(spec: SourceSpec) -> Task:
 
 
 def transform(key: str, inputs: tuple[str, ...], output: TableRef, build: object, description: str) -> Task:
-    """A task that reads its inputs, builds one table with `build(*frames)` and writes it after its checks."""
+    """A task that rebuilds one (small) table from its inputs with `build(*frames)` and writes it after its checks."""
     refs = tuple(TableRef.parse(i) for i in inputs)
 
     def run(ctx: TaskContext) -> TaskOutcome:
@@ -53,9 +56,168 @@ def transform(key: str, inputs: tuple[str, ...], output: TableRef, build: object
     return Task(key, run, refs, (output,), description, output.schema)
 
 
+def _dates(df: DataFrame, column: Column | str) -> set[str]:
+    value = F.col(column) if isinstance(column, str) else column
+    return {str(r[0]) if r[0] is not None else "null" for r in df.select(value.alias("d")).distinct().collect()}
+
+
+def _on(column: Column | str, dates: set[str]) -> Column:
+    value = F.col(column) if isinstance(column, str) else column
+    matches = value.cast("string").isin(sorted(d for d in dates if d != "null"))
+    return matches | value.isNull() if "null" in dates else matches
+
+
+def _full(ctx: TaskContext, output: TableRef) -> bool:
+    return ctx.since is None or not ctx.lake.exists(output)
+
+
+def by_event_date(
+    key: str,
+    bronze: str,
+    output: TableRef,
+    event_date: Callable[[], Column],
+    build: Callable[[DataFrame], DataFrame],
+    description: str,
+) -> Task:
+    """A silver table partitioned by event date: only the dates present in newly loaded bronze rows are rebuilt,
+    each from every bronze row of that date (so late and out-of-order updates land in the right partition)."""
+    source = TableRef.parse(bronze)
+
+    def run(ctx: TaskContext) -> TaskOutcome:
+        rows = ctx.read(source)
+        if _full(ctx, output):
+            return ctx.write_checked(output, build(rows))
+        dates = _dates(ctx.new_rows(source), event_date())
+        return ctx.write_partitions(output, build(rows.filter(_on(event_date(), dates))), dates)
+
+    return Task(key, run, (source,), (output,), description, "silver")
+
+
+def event_date_of(column: str) -> Callable[[], Column]:
+    return lambda: F.to_date(F.to_timestamp(F.col(column)))
+
+
+def build_payments(ctx: TaskContext) -> TaskOutcome:
+    """Payments partitioned by their order's date: rebuilt for the dates of orders that changed or got payments."""
+    output, source = silver_ref("payments"), TableRef("bronze", "payments")
+    bronze, orders = ctx.read(source), ctx.read(silver_ref("orders"))
+    changed_orders = ctx.changed(silver_ref("orders"))
+    if _full(ctx, output) or changed_orders is None:
+        return ctx.write_checked(output, silver.payments(bronze, orders))
+    paid = ctx.new_rows(source).select(F.trim("order_id").alias("order_id")).distinct()
+    known = orders.select("order_id", "order_date")
+    dates = changed_orders | _dates(paid.join(known, "order_id", "left"), "order_date")
+    affected = known.filter(_on("order_date", dates)).select("order_id")
+    subset = bronze.join(affected, F.trim(bronze["order_id"]) == affected["order_id"], "left_semi")
+    if "null" in dates:
+        subset = subset.unionByName(bronze.join(known, F.trim(bronze["order_id"]) == known["order_id"], "left_anti"))
+    return ctx.write_partitions(output, silver.payments(subset, orders), dates)
+
+
+def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str], ...]) -> set[str] | None:
+    """The fact dates of customers whose history changed since the watermark (None: all of them)."""
+    changed = ctx.changed(silver_ref("customer_changes"))
+    if changed is None:
+        return None
+    if not changed:
+        return set()
+    ids = ctx.read(silver_ref("customer_changes")).filter(_on("change_date", changed)).select("customer_id").distinct()
+    dates: set[str] = set()
+    for frame, column in sources:
+        dates |= _dates(frame.join(ids, "customer_id", "left_semi"), column)
+    return dates
+
+
+def _union(*parts: set[str] | None) -> set[str] | None:
+    if any(p is None for p in parts):
+        return None
+    return set().union(*parts)  # type: ignore[arg-type]
+
+
+def build_fact_orders(ctx: TaskContext) -> TaskOutcome:
+    output = gold_ref("fact_orders")
+    orders, payments = ctx.read(silver_ref("orders")), ctx.read(silver_ref("payments"))
+    dim_customer = ctx.read(gold_ref("dim_customer"))
+    dates = (
+        None
+        if _full(ctx, output)
+        else _union(
+            ctx.changed(silver_ref("orders")),
+            ctx.changed(silver_ref("payments")),
+            _customer_dates(ctx, ((orders, "order_date"),)),
+        )
+    )
+    if dates is None:
+        return ctx.write_checked(output, gold.fact_orders(orders, payments, dim_customer))
+    built = gold.fact_orders(
+        orders.filter(_on("order_date", dates)), payments.filter(_on("order_date", dates)), dim_customer
+    )
+    return ctx.write_partitions(output, built, dates)
+
+
+def build_fact_sales(ctx: TaskContext) -> TaskOutcome:
+    output = gold_ref("fact_sales")
+    lines, orders = ctx.read(silver_ref("order_lines")), ctx.read(silver_ref("orders"))
+    payments, store = ctx.read(silver_ref("payments")), ctx.read(silver_ref("store_sales"))
+    dims = [ctx.read(gold_ref(d)) for d in ("dim_customer", "dim_product", "dim_store")]
+    dates = (
+        None
+        if _full(ctx, output)
+        else _union(
+            ctx.changed(silver_ref("order_lines")),
+            ctx.changed(silver_ref("orders")),
+            ctx.changed(silver_ref("payments")),
+            ctx.changed(silver_ref("store_sales")),
+            _customer_dates(ctx, ((orders, "order_date"), (store, "sale_date"))),
+            set() if ctx.changed(gold_ref("dim_product")) is not None else None,
+            set() if ctx.changed(gold_ref("dim_store")) is not None else None,
+        )
+    )
+    if dates is None:
+        return ctx.write_checked(output, gold.fact_sales(lines, orders, payments, store, *dims))
+    built = gold.fact_sales(
+        lines.filter(_on("order_date", dates)),
+        orders.filter(_on("order_date", dates)),
+        payments.filter(_on("order_date", dates)),
+        store.filter(_on("sale_date", dates)),
+        *dims,
+    )
+    return ctx.write_partitions(output, built, dates)
+
+
+def by_changed_dates(
+    key: str, inputs: tuple[str, ...], output: TableRef, driver: tuple[str, str], build: object, description: str
+) -> Task:
+    """A gold table rebuilt for the dates its driving input (`(table, date column)`) changed; the other inputs are
+    dimensions, and a changed dimension rebuilds everything."""
+    refs = tuple(TableRef.parse(i) for i in inputs)
+    driving, column = TableRef.parse(driver[0]), driver[1]
+
+    def run(ctx: TaskContext) -> TaskOutcome:
+        frames = [ctx.read(ref) for ref in refs]
+        dates = (
+            None
+            if _full(ctx, output)
+            else _union(
+                ctx.changed(driving), *[set() if ctx.changed(r) is not None else None for r in refs if r != driving]
+            )
+        )
+        if dates is None:
+            return ctx.write_checked(output, build(*frames))  # type: ignore[operator]
+        frames = [f.filter(_on(column, dates)) if r == driving else f for r, f in zip(refs, frames, strict=True)]
+        return ctx.write_partitions(output, build(*frames), dates)  # type: ignore[operator]
+
+    return Task(key, run, refs, (output,), description, output.schema)
+
+
 def build_dim_customer(ctx: TaskContext) -> TaskOutcome:
+    """SCD2 merge of the customer changes in the partitions replaced since the last run (all of them the first
+    time): the merge rebuilds the touched customers' histories, so late changes land in place."""
     ref = gold_ref("dim_customer")
     changes = ctx.read("silver.customer_changes")
+    changed = None if not ctx.lake.exists(ref) else ctx.changed(silver_ref("customer_changes"))
+    if changed is not None:
+        changes = changes.filter(_on("change_date", changed))
     apply_scd2(ctx.lake, ref, changes, CUSTOMER_SCD2)
     unknown = gold.unknown_customer(ctx.lake.spark)
     if ctx.lake.read(ref).filter(F.col("customer_sk") == gold.UNKNOWN_SK).count() == 0:
@@ -68,10 +230,11 @@ def build_dim_customer(ctx: TaskContext) -> TaskOutcome:
 def _tasks() -> tuple[Task, ...]:
     bronze = tuple(ingest_task(spec) for spec in SOURCES)
     silver_tasks = (
-        transform(
+        by_event_date(
             "silver_customer_changes",
-            ("bronze.customers",),
+            "bronze.customers",
             silver_ref("customer_changes"),
+            event_date_of("updated_at"),
             silver.clean_customer_changes,
             "Every distinct customer change, cleansed",
         ),
@@ -82,30 +245,52 @@ def _tasks() -> tuple[Task, ...]:
             silver.customers,
             "Customers, current state",
         ),
-        transform("silver_orders", ("bronze.orders",), silver_ref("orders"), silver.orders, "Orders, latest status"),
-        transform(
+        by_event_date(
+            "silver_orders",
+            "bronze.orders",
+            silver_ref("orders"),
+            event_date_of("order_ts"),
+            silver.orders,
+            "Orders, latest status",
+        ),
+        by_event_date(
             "silver_order_lines",
-            ("bronze.orders",),
+            "bronze.orders",
             silver_ref("order_lines"),
+            event_date_of("order_ts"),
             silver.order_lines,
             "Order lines exploded from orders",
         ),
-        transform(
+        Task(
             "silver_payments",
-            ("bronze.payments", "silver.orders"),
-            silver_ref("payments"),
-            silver.payments,
+            build_payments,
+            (TableRef("bronze", "payments"), silver_ref("orders")),
+            (silver_ref("payments"),),
             "Payment events with order status",
+            "silver",
         ),
         transform("silver_products", ("bronze.products",), silver_ref("products"), silver.products, "Products"),
-        transform("silver_inventory", ("bronze.inventory",), silver_ref("inventory"), silver.inventory, "Inventory"),
-        transform(
-            "silver_clickstream", ("bronze.clickstream",), silver_ref("clickstream"), silver.clickstream, "Clickstream"
+        by_event_date(
+            "silver_inventory",
+            "bronze.inventory",
+            silver_ref("inventory"),
+            event_date_of("snapshot_ts"),
+            silver.inventory,
+            "Inventory",
         ),
-        transform(
+        by_event_date(
+            "silver_clickstream",
+            "bronze.clickstream",
+            silver_ref("clickstream"),
+            event_date_of("event_ts"),
+            silver.clickstream,
+            "Clickstream",
+        ),
+        by_event_date(
             "silver_store_sales",
-            ("bronze.store_sales",),
+            "bronze.store_sales",
             silver_ref("store_sales"),
+            event_date_of("sold_at"),
             silver.store_sales,
             "Point-of-sale lines",
         ),
@@ -122,39 +307,50 @@ def _tasks() -> tuple[Task, ...]:
         ),
         transform("gold_dim_product", ("silver.products",), gold_ref("dim_product"), gold.dim_product, "Products"),
         transform("gold_dim_store", ("silver.stores",), gold_ref("dim_store"), gold.dim_store, "Stores"),
-        transform(
+        Task(
             "gold_fact_orders",
-            ("silver.orders", "silver.payments", "gold.dim_customer"),
-            gold_ref("fact_orders"),
-            gold.fact_orders,
-            "Orders at order grain",
-        ),
-        transform(
-            "gold_fact_sales",
-            (
-                "silver.order_lines",
-                "silver.orders",
-                "silver.payments",
-                "silver.store_sales",
-                "gold.dim_customer",
-                "gold.dim_product",
-                "gold.dim_store",
+            build_fact_orders,
+            tuple(
+                TableRef.parse(t)
+                for t in ("silver.orders", "silver.payments", "silver.customer_changes", "gold.dim_customer")
             ),
-            gold_ref("fact_sales"),
-            gold.fact_sales,
-            "Sales lines, both channels",
+            (gold_ref("fact_orders"),),
+            "Orders at order grain",
+            "gold",
         ),
-        transform(
+        Task(
+            "gold_fact_sales",
+            build_fact_sales,
+            tuple(
+                TableRef.parse(t)
+                for t in (
+                    "silver.order_lines",
+                    "silver.orders",
+                    "silver.payments",
+                    "silver.store_sales",
+                    "silver.customer_changes",
+                    "gold.dim_customer",
+                    "gold.dim_product",
+                    "gold.dim_store",
+                )
+            ),
+            (gold_ref("fact_sales"),),
+            "Sales lines, both channels",
+            "gold",
+        ),
+        by_changed_dates(
             "gold_inventory_snapshot",
             ("silver.inventory", "gold.dim_product", "gold.dim_store"),
             gold_ref("inventory_snapshot"),
+            ("silver.inventory", "snapshot_date"),
             gold.inventory_snapshot,
             "Inventory snapshot",
         ),
-        transform(
+        by_changed_dates(
             "gold_daily_revenue",
             ("gold.fact_sales", "gold.dim_product"),
             gold_ref("daily_revenue"),
+            ("gold.fact_sales", "sale_date"),
             gold.daily_revenue,
             "Daily revenue mart",
         ),

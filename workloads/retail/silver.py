@@ -51,13 +51,14 @@ def clean_customer_changes(bronze: DataFrame) -> DataFrame:
         "_ingestion_ts",
         "_source_file",
     )
-    return latest(cleaned, ["customer_id", "updated_at"], [F.lit(1)]).drop("_ingestion_ts", "_source_file")
+    deduped = latest(cleaned, ["customer_id", "updated_at"], [F.lit(1)]).drop("_ingestion_ts", "_source_file")
+    return deduped.withColumn("change_date", F.to_date("updated_at"))
 
 
 def customers(changes: DataFrame) -> DataFrame:
     """The current state of each customer."""
     window = Window.partitionBy("customer_id").orderBy(F.col("updated_at").desc())
-    return changes.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank")
+    return changes.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank", "change_date")
 
 
 def orders(bronze: DataFrame) -> DataFrame:
@@ -105,7 +106,7 @@ def order_lines(bronze: DataFrame) -> DataFrame:
 
 
 def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
-    """Payment events, deduplicated, with the order's current status."""
+    """Payment events, deduplicated, with the order's current status and date (payments live with their order)."""
     events = latest(bronze, ["payment_event_id"], [utc("event_ts")])
     typed = events.select(
         F.trim("payment_event_id").alias("payment_event_id"),
@@ -116,7 +117,7 @@ def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
         F.upper(F.trim("currency")).alias("currency"),
         utc("event_ts").alias("event_ts"),
     )
-    status = silver_orders.select("order_id", F.col("status").alias("order_status"))
+    status = silver_orders.select("order_id", F.col("status").alias("order_status"), "order_date")
     return typed.join(status, "order_id", "left")
 
 

@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from-date", default=None)
     p.add_argument("--to-date", default=None)
     p.add_argument("--replay", action="store_true", help="Re-ingest the date range even if already ingested.")
+    p.add_argument(
+        "--full-refresh", action="store_true", help="Rebuild the task's table whole, ignoring its watermark."
+    )
     p.add_argument("--run-id", default=None, help="Run id (default: the Databricks job run, or a new one).")
     p.add_argument("--max-line-bytes", type=int, default=1 << 20)
     return p
@@ -47,6 +50,7 @@ def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_
         to_date=parse_date(args.to_date),
         replay=args.replay,
         max_line_bytes=args.max_line_bytes,
+        full_refresh=args.full_refresh,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
@@ -24,6 +25,8 @@ LEDGER = TableRef("ops", "ingest_ledger")
 QUARANTINE = TableRef("ops", "quarantine")
 DQ_RESULTS = TableRef("ops", "dq_results")
 RUN_LOG = TableRef("ops", "run_log")
+PARTITION_LOG = TableRef("ops", "partition_log")
+EVERYTHING = "*"  # a partition-log value: the whole table changed
 
 S, L, D, T = StringType(), LongType(), DoubleType(), TimestampType()
 OPS_CONTRACTS = (
@@ -86,6 +89,17 @@ OPS_CONTRACTS = (
         ),
         description="One row per task run: rows in / out / quarantined, duration and status",
     ),
+    TableContract(
+        PARTITION_LOG,
+        (
+            Column("run_id", S, False),
+            Column("task", S, False),
+            Column("table_name", S, False),
+            Column("partition_value", S, False),
+            Column("logged_at", T, False),
+        ),
+        description="Which partitions of which table each task replaced (`*`: the whole table changed)",
+    ),
 )
 
 
@@ -134,6 +148,45 @@ class TaskMetrics:
 
 def record_run(lake: Lakehouse, metrics: TaskMetrics) -> None:
     lake.write(RUN_LOG, _frame(lake, RUN_LOG, [asdict(metrics)]))
+
+
+def last_success_started(lake: Lakehouse, task: str) -> dt.datetime | None:
+    """When the last successful run of `task` started: the task's watermark (None: it never succeeded)."""
+    if not lake.exists(RUN_LOG):
+        return None
+    row = (
+        lake.read(RUN_LOG)
+        .filter((F.col("task") == task) & (F.col("status") == "succeeded"))
+        .agg(F.max("started_at").alias("at"))
+        .collect()[0]
+    )
+    value: dt.datetime | None = row["at"]
+    return value
+
+
+def log_partitions(lake: Lakehouse, run_id: str, task: str, table: TableRef, values: Sequence[str]) -> None:
+    if not values:
+        return
+    now = utcnow()
+    rows = [
+        {"run_id": run_id, "task": task, "table_name": str(table), "partition_value": v, "logged_at": now}
+        for v in sorted(set(values))
+    ]
+    lake.write(PARTITION_LOG, _frame(lake, PARTITION_LOG, rows))
+
+
+def changed_partitions(lake: Lakehouse, table: TableRef, since: dt.datetime) -> set[str]:
+    """Partition values of `table` replaced after `since` (may contain EVERYTHING)."""
+    if not lake.exists(PARTITION_LOG):
+        return {EVERYTHING}
+    rows = (
+        lake.read(PARTITION_LOG)
+        .filter((F.col("table_name") == str(table)) & (F.col("logged_at") > F.lit(since)))
+        .select("partition_value")
+        .distinct()
+        .collect()
+    )
+    return {r[0] for r in rows}
 
 
 class JsonFormatter(logging.Formatter):
