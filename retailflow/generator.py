@@ -336,7 +336,7 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
 
     _inject_defects(files, manifest, rng)
     _write_text(out, settings, files)
-    _write_store_sales(out, settings, rng, n_orders, customer_ids, skus, prices, store_ids, manifest)
+    _write_store_sales(out, settings, rng, n_orders, customer_ids, signup_day, skus, prices, store_ids, manifest)
     con.close()
     result = {
         "settings": {
@@ -398,6 +398,7 @@ def _write_store_sales(
     rng: np.random.Generator,
     n_orders: int,
     customer_ids: np.ndarray,
+    signup_day: np.ndarray,
     skus: np.ndarray,
     prices: np.ndarray,
     store_ids: np.ndarray,
@@ -426,7 +427,10 @@ def _write_store_sales(
         "unit_price": prices[product],
         "sold_at": _iso(start, txn_seconds[txn]),
     }
-    customer = np.where(txn % 3 == 0, customer_ids[txn % len(customer_ids)], np.array(None, dtype=object))
+    # A third of the sales carry the loyalty customer, only once that customer exists (else the sale is anonymous).
+    member = txn % len(customer_ids)
+    known = (txn % 3 == 0) & (signup_day[member] <= txn_day[txn])
+    customer = np.where(known, customer_ids[member], np.array(None, dtype=object))
     for day in range(days):
         rows = np.flatnonzero(txn_day[txn] == day)
         if not len(rows):

@@ -42,6 +42,12 @@ def blocks(conf: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return flat
 
 
+def privileges(grant: dict[str, Any]) -> list[str]:
+    """A grant block's privileges as a list of strings."""
+    found = value(grant, "privileges") or []
+    return [str(p) for p in (found if isinstance(found, list) else [found])]
+
+
 def stack_name(conf: dict[str, Any]) -> str | None:
     metadata = value(conf, "//") or {}
     path = (metadata.get("metadata") or {}).get("path", "") if isinstance(metadata, dict) else ""

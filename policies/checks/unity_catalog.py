@@ -9,7 +9,14 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from retailflow.governance import WRITE_PRIVILEGE_PREFIXES
-from retailflow.policies.checks.common import READER_ROLES, blocks, environment_config, principals_by_role, value
+from retailflow.policies.checks.common import (
+    READER_ROLES,
+    blocks,
+    environment_config,
+    principals_by_role,
+    privileges,
+    value,
+)
 
 
 class CatalogIsolated(BaseResourceCheck):
@@ -56,9 +63,7 @@ class AllPrivilegesOnlyForAdmin(BaseResourceCheck):
         config = environment_config(conf)
         admin = config.groups.admin if config else None
         for grant in blocks(conf, "grant"):
-            privileges = value(grant, "privileges") or []
-            privileges = privileges if isinstance(privileges, list) else [privileges]
-            if "ALL_PRIVILEGES" in privileges and (value(grant, "principal") != admin or "catalog" not in conf):
+            if "ALL_PRIVILEGES" in privileges(grant) and (value(grant, "principal") != admin or "catalog" not in conf):
                 return CheckResult.FAILED
         return CheckResult.PASSED
 
@@ -80,9 +85,7 @@ class ReadersNeverWrite(BaseResourceCheck):
         for grant in blocks(conf, "grant"):
             if value(grant, "principal") not in readers:
                 continue
-            privileges = value(grant, "privileges") or []
-            privileges = privileges if isinstance(privileges, list) else [privileges]
-            if any(str(p).startswith(WRITE_PRIVILEGE_PREFIXES) for p in privileges):
+            if any(p.startswith(WRITE_PRIVILEGE_PREFIXES) for p in privileges(grant)):
                 return CheckResult.FAILED
         return CheckResult.PASSED
 

@@ -30,24 +30,24 @@ def gold(name: str) -> TableRef:
     return TableRef("gold", name)
 
 
+CUSTOMER_COLUMNS = (
+    Column("customer_id", S, False),
+    Column("email", S, False),
+    Column("first_name", S),
+    Column("last_name", S),
+    Column("city", S),
+    Column("country", S),
+    Column("segment", S),
+    Column("loyalty_tier", S),
+    Column("signup_date", DATE),
+    Column("updated_at", TS, False),
+)
 ORDER_STATUSES = ("created", "paid", "shipped", "delivered", "cancelled", "refunded")
 
 SILVER = (
     TableContract(
         silver("customer_changes"),
-        (
-            Column("customer_id", S, False),
-            Column("email", S, False),
-            Column("first_name", S),
-            Column("last_name", S),
-            Column("city", S),
-            Column("country", S),
-            Column("segment", S),
-            Column("loyalty_tier", S),
-            Column("signup_date", DATE),
-            Column("updated_at", TS, False),
-            Column("change_date", DATE, False),
-        ),
+        (*CUSTOMER_COLUMNS, Column("change_date", DATE, False)),
         business_key=("customer_id", "updated_at"),
         partition_by=("change_date",),
         expectations=(
@@ -58,18 +58,7 @@ SILVER = (
     ),
     TableContract(
         silver("customers"),
-        (
-            Column("customer_id", S, False),
-            Column("email", S, False),
-            Column("first_name", S),
-            Column("last_name", S),
-            Column("city", S),
-            Column("country", S),
-            Column("segment", S),
-            Column("loyalty_tier", S),
-            Column("signup_date", DATE),
-            Column("updated_at", TS, False),
-        ),
+        CUSTOMER_COLUMNS,
         business_key=("customer_id",),
         expectations=(unique(["customer_id"]),),
         description="Customers, current state",

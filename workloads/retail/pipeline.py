@@ -114,17 +114,27 @@ def build_payments(ctx: TaskContext) -> TaskOutcome:
     return ctx.write_partitions(output, silver.payments(subset, orders), dates)
 
 
-def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str], ...]) -> set[str] | None:
-    """The fact dates of customers whose history changed since the watermark (None: all of them)."""
+def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str, str], ...]) -> set[str] | None:
+    """Fact dates whose customer surrogate key may resolve differently after the customer changes since the
+    watermark (None: all of them). A fact at or after a customer's earliest changed version can move to another
+    version; every fact of a customer whose first known version changed (a late or back-dated customer) can move
+    off the unknown member or the old first version. `sources` are (facts, date column, timestamp column)."""
     changed = ctx.changed(silver_ref("customer_changes"))
     if changed is None:
         return None
     if not changed:
         return set()
-    ids = ctx.read(silver_ref("customer_changes")).filter(_on("change_date", changed)).select("customer_id").distinct()
+    history = ctx.read(silver_ref("customer_changes"))
+    in_changed = _on("change_date", changed)
+    earliest_change = history.filter(in_changed).groupBy("customer_id").agg(F.min("updated_at").alias("_since"))
+    earliest_before = history.filter(~in_changed).groupBy("customer_id").agg(F.min("updated_at").alias("_first"))
+    customers = earliest_change.join(earliest_before, "customer_id", "left").withColumn(
+        "_all", F.col("_first").isNull() | (F.col("_since") < F.col("_first"))
+    )
     dates: set[str] = set()
-    for frame, column in sources:
-        dates |= _dates(frame.join(ids, "customer_id", "left_semi"), column)
+    for frame, date_column, ts_column in sources:
+        touched = frame.join(customers, "customer_id").filter(F.col("_all") | (F.col(ts_column) >= F.col("_since")))
+        dates |= _dates(touched, date_column)
     return dates
 
 
@@ -144,7 +154,7 @@ def build_fact_orders(ctx: TaskContext) -> TaskOutcome:
         else _union(
             ctx.changed(silver_ref("orders")),
             ctx.changed(silver_ref("payments")),
-            _customer_dates(ctx, ((orders, "order_date"),)),
+            _customer_dates(ctx, ((orders, "order_date", "order_ts"),)),
         )
     )
     if dates is None:
@@ -168,7 +178,7 @@ def build_fact_sales(ctx: TaskContext) -> TaskOutcome:
             ctx.changed(silver_ref("orders")),
             ctx.changed(silver_ref("payments")),
             ctx.changed(silver_ref("store_sales")),
-            _customer_dates(ctx, ((orders, "order_date"), (store, "sale_date"))),
+            _customer_dates(ctx, ((orders, "order_date", "order_ts"), (store, "sale_date", "sold_at"))),
             set() if ctx.changed(gold_ref("dim_product")) is not None else None,
             set() if ctx.changed(gold_ref("dim_store")) is not None else None,
         )
