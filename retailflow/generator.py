@@ -68,6 +68,12 @@ def _iso(start: dt.datetime, seconds: np.ndarray) -> np.ndarray:
     return np.char.add(np.datetime_as_string(stamps, unit="s"), "+00:00")
 
 
+def _arrow(values: np.ndarray) -> pa.Array:
+    """One contiguous Arrow array (pyarrow chunks large inputs, which StructArray does not take)."""
+    array = pa.array(values)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _group_positions(counts: np.ndarray) -> np.ndarray:
     """For groups of the given sizes laid end to end: each row's position within its group."""
     starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -217,7 +223,7 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
     items_arrow = pa.ListArray.from_arrays(
         pa.array(np.append(np.cumsum(n_items) - n_items, len(item_order)), pa.int32()),
         pa.StructArray.from_arrays(
-            [pa.array(skus[item_sku]), pa.array(item_qty.astype(np.int32)), pa.array(item_price)],
+            [_arrow(skus[item_sku]), _arrow(item_qty.astype(np.int32)), _arrow(item_price)],
             names=["sku", "quantity", "unit_price"],
         ),
     )

@@ -23,6 +23,13 @@ def money(column: Column | str) -> Column:
     return F.round(value.cast("decimal(38,6)"), 2).cast(MONEY)
 
 
+def keyed(df: DataFrame, **keys: Column) -> DataFrame:
+    """Normalise business keys before deduplicating on them (so ` sku-1` and `SKU-1` are one key)."""
+    for name, value in keys.items():
+        df = df.withColumn(name, value)
+    return df
+
+
 def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
     """One row per key: the last by `order` (ties broken by the bronze batch, then the source file)."""
     window = Window.partitionBy(*key).orderBy(
@@ -63,7 +70,7 @@ def customers(changes: DataFrame) -> DataFrame:
 
 def orders(bronze: DataFrame) -> DataFrame:
     """The latest version of each order (status updates arrive over time, sometimes out of order)."""
-    current = latest(bronze, ["order_id"], [utc("updated_at")])
+    current = latest(keyed(bronze, order_id=F.trim("order_id")), ["order_id"], [utc("updated_at")])
     amount = F.aggregate(
         "items",
         F.lit(0).cast("decimal(38,6)"),
@@ -86,7 +93,7 @@ def orders(bronze: DataFrame) -> DataFrame:
 
 def order_lines(bronze: DataFrame) -> DataFrame:
     """Order lines exploded from the latest version of each order."""
-    current = latest(bronze, ["order_id"], [utc("updated_at")])
+    current = latest(keyed(bronze, order_id=F.trim("order_id")), ["order_id"], [utc("updated_at")])
     exploded = current.select(
         F.trim("order_id").alias("order_id"),
         F.to_date(utc("order_ts")).alias("order_date"),
@@ -107,7 +114,7 @@ def order_lines(bronze: DataFrame) -> DataFrame:
 
 def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
     """Payment events, deduplicated, with the order's current status and date (payments live with their order)."""
-    events = latest(bronze, ["payment_event_id"], [utc("event_ts")])
+    events = latest(keyed(bronze, payment_event_id=F.trim("payment_event_id")), ["payment_event_id"], [utc("event_ts")])
     typed = events.select(
         F.trim("payment_event_id").alias("payment_event_id"),
         F.trim("payment_id").alias("payment_id"),
@@ -122,7 +129,8 @@ def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
 
 
 def products(bronze: DataFrame) -> DataFrame:
-    current = latest(bronze, ["sku"], [F.coalesce(utc("updated_at"), F.lit("1970-01-01").cast("timestamp"))])
+    normalised = keyed(bronze, sku=F.upper(F.trim("sku")))
+    current = latest(normalised, ["sku"], [F.coalesce(utc("updated_at"), F.lit("1970-01-01").cast("timestamp"))])
     return current.select(
         F.upper(F.trim("sku")).alias("sku"),
         F.trim("name").alias("name"),
@@ -135,7 +143,9 @@ def products(bronze: DataFrame) -> DataFrame:
 
 def inventory(bronze: DataFrame) -> DataFrame:
     """Stock on hand per store, sku and day: the last snapshot of the day."""
-    typed = bronze.withColumn("_ts", utc("snapshot_ts"))
+    typed = keyed(bronze, store_id=F.upper(F.trim("store_id")), sku=F.upper(F.trim("sku"))).withColumn(
+        "_ts", utc("snapshot_ts")
+    )
     current = latest(typed.withColumn("_day", F.to_date("_ts")), ["store_id", "sku", "_day"], [F.col("_ts")])
     return current.select(
         F.upper(F.trim("store_id")).alias("store_id"),
@@ -147,7 +157,7 @@ def inventory(bronze: DataFrame) -> DataFrame:
 
 
 def clickstream(bronze: DataFrame) -> DataFrame:
-    current = latest(bronze, ["event_id"], [utc("event_ts")])
+    current = latest(keyed(bronze, event_id=F.trim("event_id")), ["event_id"], [utc("event_ts")])
     return current.select(
         F.trim("event_id").alias("event_id"),
         F.trim("session_id").alias("session_id"),
@@ -161,7 +171,9 @@ def clickstream(bronze: DataFrame) -> DataFrame:
 
 
 def store_sales(bronze: DataFrame) -> DataFrame:
-    current = latest(bronze, ["transaction_id", "line_number"], [utc("sold_at")])
+    current = latest(
+        keyed(bronze, transaction_id=F.trim("transaction_id")), ["transaction_id", "line_number"], [utc("sold_at")]
+    )
     return current.select(
         F.trim("transaction_id").alias("transaction_id"),
         F.col("line_number"),
@@ -178,7 +190,7 @@ def store_sales(bronze: DataFrame) -> DataFrame:
 
 def stores(bronze_store_sales: DataFrame) -> DataFrame:
     """The store entity: each store's latest name and city as the point-of-sale extracts report them."""
-    current = latest(bronze_store_sales, ["store_id"], [utc("sold_at")])
+    current = latest(keyed(bronze_store_sales, store_id=F.upper(F.trim("store_id"))), ["store_id"], [utc("sold_at")])
     return current.select(
         F.upper(F.trim("store_id")).alias("store_id"),
         F.trim("store_name").alias("store_name"),
