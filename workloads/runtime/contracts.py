@@ -9,7 +9,7 @@ was seen to fire on rows an upstream filter had removed), so a violation commits
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame
@@ -42,8 +42,6 @@ class TableContract:
     partition_by: tuple[str, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     description: str = ""
-    evolvable: bool = False  # whether new columns may be added by explicit DDL (bronze keeps _rescued_data instead)
-    incremental_key: str | None = field(default=None)
 
     @property
     def schema(self) -> StructType:
