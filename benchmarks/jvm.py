@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import sys
 import time
 from functools import reduce
 from pathlib import Path
@@ -117,6 +118,11 @@ def run(raw: Path, stage: Path) -> dict[str, Any]:
         "daily_revenue_online": revenue_rows,
         "dim_customer": dim_rows,
     }
+
+
+def command(raw: Path, stage: Path, out: Path) -> list[str]:
+    """The command line of a JVM run, in its own process (a JVM Spark session cannot share a Connect process)."""
+    return [sys.executable, "-m", "benchmarks.jvm", "--raw", str(raw), "--stage", str(stage), "--out", str(out)]
 
 
 def main() -> None:

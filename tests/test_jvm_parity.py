@@ -8,12 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 from conftest import ROOT
 
 from benchmarks.__main__ import as_text, project_results
+from benchmarks.jvm import command
 from retailflow.generator import GeneratorSettings, generate
 from retailflow.local_run import LocalRunSettings, run_local
 
@@ -27,17 +27,7 @@ def test_transforms_agree_on_jvm_spark(engine, tmp_path):
     ours = project_results(settings.lakehouse)
     out = tmp_path / "jvm.json"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.jvm",
-            "--raw",
-            str(raw),
-            "--stage",
-            str(tmp_path / "stage"),
-            "--out",
-            str(out),
-        ],
+        command(raw, tmp_path / "stage", out),
         cwd=ROOT,
         capture_output=True,
         text=True,

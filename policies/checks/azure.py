@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from retailflow.constructs.context import REQUIRED_TAGS
-from retailflow.policies.checks.common import environment_name, value
+from retailflow.policies.checks.common import RetailFlowCheck, environment_name, value
 
 # Every azurerm resource type the platform creates that takes `tags`.
 TAGGABLE = [
@@ -30,13 +29,13 @@ TAGGABLE = [
 ]
 
 
-class WorkspaceNoPublicIp(BaseResourceCheck):
+class WorkspaceNoPublicIp(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Databricks workspace clusters have no public IP (secure cluster connectivity)",
-            id="RF_AZ_001",
-            categories=[CheckCategories.NETWORKING],
-            supported_resources=["azurerm_databricks_workspace"],
+            "RF_AZ_001",
+            "Databricks workspace clusters have no public IP (secure cluster connectivity)",
+            CheckCategories.NETWORKING,
+            ["azurerm_databricks_workspace"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
@@ -48,26 +47,26 @@ class WorkspaceNoPublicIp(BaseResourceCheck):
         )
 
 
-class StorageInfrastructureEncryption(BaseResourceCheck):
+class StorageInfrastructureEncryption(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Storage accounts use infrastructure (double) encryption",
-            id="RF_AZ_002",
-            categories=[CheckCategories.ENCRYPTION],
-            supported_resources=["azurerm_storage_account"],
+            "RF_AZ_002",
+            "Storage accounts use infrastructure (double) encryption",
+            CheckCategories.ENCRYPTION,
+            ["azurerm_storage_account"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         return CheckResult.PASSED if value(conf, "infrastructure_encryption_enabled") is True else CheckResult.FAILED
 
 
-class RequiredTags(BaseResourceCheck):
+class RequiredTags(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name=f"Taggable Azure resources carry the required tags ({', '.join(REQUIRED_TAGS)})",
-            id="RF_AZ_003",
-            categories=[CheckCategories.CONVENTION],
-            supported_resources=TAGGABLE,
+            "RF_AZ_003",
+            f"Taggable Azure resources carry the required tags ({', '.join(REQUIRED_TAGS)})",
+            CheckCategories.CONVENTION,
+            TAGGABLE,
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
@@ -79,13 +78,13 @@ class RequiredTags(BaseResourceCheck):
         return CheckResult.FAILED if missing else CheckResult.PASSED
 
 
-class ProdNoPublicNetworkAccess(BaseResourceCheck):
+class ProdNoPublicNetworkAccess(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="In prod, storage, Key Vault and workspace have public network access disabled",
-            id="RF_AZ_004",
-            categories=[CheckCategories.NETWORKING],
-            supported_resources=["azurerm_storage_account", "azurerm_key_vault", "azurerm_databricks_workspace"],
+            "RF_AZ_004",
+            "In prod, storage, Key Vault and workspace have public network access disabled",
+            CheckCategories.NETWORKING,
+            ["azurerm_storage_account", "azurerm_key_vault", "azurerm_databricks_workspace"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:

@@ -10,6 +10,9 @@ import re
 from functools import cache
 from typing import Any
 
+from checkov.common.models.enums import CheckCategories
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
 from retailflow.config import EnvironmentConfig, load_environment
 from retailflow.governance import PIPELINE
 
@@ -18,6 +21,13 @@ SECRET_LITERAL = re.compile(
     r"(?i)(dapi[0-9a-f]{32}|AccountKey=|SharedAccessKey=|-----BEGIN [A-Z ]*PRIVATE KEY|password\s*[:=]|"
     r"secret\s*[:=]|token\s*[:=]\s*\S{8,}|eyJ[A-Za-z0-9_-]{20,}\.|AKIA[0-9A-Z]{16}|sig=[A-Za-z0-9%]{20,})"
 )
+
+
+class RetailFlowCheck(BaseResourceCheck):
+    """A custom check: its id, what it checks, its category and the resource types it applies to."""
+
+    def __init__(self, id_: str, name: str, category: CheckCategories, resources: list[str]) -> None:
+        super().__init__(name=name, id=id_, categories=[category], supported_resources=resources)
 
 
 def value(conf: dict[str, Any], key: str, default: Any = None) -> Any:

@@ -8,17 +8,16 @@ import re
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from retailflow.policies.checks.common import SECRET_LITERAL, blocks, value
+from retailflow.policies.checks.common import SECRET_LITERAL, RetailFlowCheck, blocks, value
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 UC_MODES = {"SINGLE_USER", "USER_ISOLATION", "DATA_SECURITY_MODE_DEDICATED", "DATA_SECURITY_MODE_STANDARD"}
 
 
-class JobCheck(BaseResourceCheck):
+class JobCheck(RetailFlowCheck):
     def __init__(self, id_: str, name: str, category: CheckCategories = CheckCategories.GENERAL_SECURITY) -> None:
-        super().__init__(name=name, id=id_, categories=[category], supported_resources=["databricks_job"])
+        super().__init__(id_, name, category, ["databricks_job"])
 
 
 class FailureNotifications(JobCheck):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from retailflow.governance import WRITE_PRIVILEGE_PREFIXES
 from retailflow.policies.checks.common import (
     READER_ROLES,
+    RetailFlowCheck,
     blocks,
     environment_config,
     principals_by_role,
@@ -19,26 +19,26 @@ from retailflow.policies.checks.common import (
 )
 
 
-class CatalogIsolated(BaseResourceCheck):
+class CatalogIsolated(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Unity Catalog catalogs are isolated (bound to their workspace)",
-            id="RF_UC_001",
-            categories=[CheckCategories.IAM],
-            supported_resources=["databricks_catalog"],
+            "RF_UC_001",
+            "Unity Catalog catalogs are isolated (bound to their workspace)",
+            CheckCategories.IAM,
+            ["databricks_catalog"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         return CheckResult.PASSED if value(conf, "isolation_mode") == "ISOLATED" else CheckResult.FAILED
 
 
-class GrantsToConfiguredPrincipals(BaseResourceCheck):
+class GrantsToConfiguredPrincipals(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Grants go only to the environment's configured role groups and job service principal",
-            id="RF_UC_002",
-            categories=[CheckCategories.IAM],
-            supported_resources=["databricks_grants"],
+            "RF_UC_002",
+            "Grants go only to the environment's configured role groups and job service principal",
+            CheckCategories.IAM,
+            ["databricks_grants"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
@@ -50,13 +50,13 @@ class GrantsToConfiguredPrincipals(BaseResourceCheck):
         return CheckResult.PASSED if principals <= allowed else CheckResult.FAILED
 
 
-class AllPrivilegesOnlyForAdmin(BaseResourceCheck):
+class AllPrivilegesOnlyForAdmin(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="ALL_PRIVILEGES is granted only to the admin group, and only on the catalog",
-            id="RF_UC_003",
-            categories=[CheckCategories.IAM],
-            supported_resources=["databricks_grants"],
+            "RF_UC_003",
+            "ALL_PRIVILEGES is granted only to the admin group, and only on the catalog",
+            CheckCategories.IAM,
+            ["databricks_grants"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
@@ -68,13 +68,13 @@ class AllPrivilegesOnlyForAdmin(BaseResourceCheck):
         return CheckResult.PASSED
 
 
-class ReadersNeverWrite(BaseResourceCheck):
+class ReadersNeverWrite(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Reader roles never hold MODIFY, CREATE_*, WRITE_*, MANAGE or ALL_PRIVILEGES",
-            id="RF_UC_004",
-            categories=[CheckCategories.IAM],
-            supported_resources=["databricks_grants"],
+            "RF_UC_004",
+            "Reader roles never hold MODIFY, CREATE_*, WRITE_*, MANAGE or ALL_PRIVILEGES",
+            CheckCategories.IAM,
+            ["databricks_grants"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
@@ -90,13 +90,13 @@ class ReadersNeverWrite(BaseResourceCheck):
         return CheckResult.PASSED
 
 
-class SecretScopeBackedByKeyVault(BaseResourceCheck):
+class SecretScopeBackedByKeyVault(RetailFlowCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Secret scopes are backed by Azure Key Vault",
-            id="RF_UC_005",
-            categories=[CheckCategories.SECRETS],
-            supported_resources=["databricks_secret_scope"],
+            "RF_UC_005",
+            "Secret scopes are backed by Azure Key Vault",
+            CheckCategories.SECRETS,
+            ["databricks_secret_scope"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
