@@ -453,9 +453,8 @@ class Ingestor:
             if raw not in gate.vanished
         ]
         self.lake.write(LEDGER, self.lake.spark.createDataFrame(ledger_rows, self.lake.contracts.get(LEDGER).schema))
-        stats = {"loaded": sum(loaded.values()), "quarantined": sum(quarantined.values())}
-        result.rows_loaded = stats["loaded"]
-        result.rows_quarantined = stats["quarantined"]
+        result.rows_loaded = sum(loaded.values())
+        result.rows_quarantined = sum(quarantined.values())
         result.rows_in = result.rows_loaded + result.rows_quarantined
         return result
 
