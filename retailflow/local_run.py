@@ -58,7 +58,14 @@ class RunSummary:
 
 
 def open_lakehouse(engine: Engine, settings: LocalRunSettings, fault_hook: FaultHook | None = None) -> Lakehouse:
-    return Lakehouse(engine.spark, settings.catalog, registry(), root=settings.lakehouse, fault_hook=fault_hook)
+    return Lakehouse(
+        engine.spark,
+        settings.catalog,
+        registry(),
+        root=settings.lakehouse,
+        fault_hook=fault_hook,
+        checkpoints=engine.capabilities.checkpoint,
+    )
 
 
 def run_local(

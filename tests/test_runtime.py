@@ -39,7 +39,7 @@ STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(),
 @pytest.fixture
 def lake(engine, tmp_path: Path) -> Lakehouse:
     contracts = ContractRegistry([*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), DIM_CONTRACT, STRICT])
-    return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake")
+    return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake", checkpoints=True)
 
 
 def land(raw: Path, source: str, day: str, name: str, text: str | bytes) -> Path:

@@ -105,7 +105,7 @@ class TaskContext:
         """Check expectations, then overwrite `ref` with the kept rows; counts come from the written table. In an
         incremental run a rebuild with the same content is not written; a changed one is logged as a change of
         the whole table."""
-        checked = self.check(df, ref)
+        checked = self.check(self.lake.materialize(df), ref)
         kept = checked.kept.select(*self.lake.contracts.get(ref).column_names)
         incremental = self.since is not None and self.lake.exists(ref)
         unchanged = incremental and self._fingerprint(kept) == self._fingerprint(self.lake.read(ref))
@@ -128,7 +128,7 @@ class TaskContext:
         condition = " OR ".join(
             [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * ("null" in dates)
         )
-        checked = self.check(df, ref)
+        checked = self.check(self.lake.materialize(df), ref)
         self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition)
         log_partitions(self.lake, self.run_id, self.task, ref, sorted(dates))
         written = self.lake.read(ref).filter(condition).count()

@@ -6,7 +6,11 @@ Transforms never test engine names: they read `Capabilities` from the engine the
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -20,17 +24,30 @@ class Capabilities:
     table_maintenance: bool  # OPTIMIZE / VACUUM / DESCRIBE HISTORY
     create_catalog: bool  # CREATE CATALOG (locally catalogs are folders)
     concurrent_writers: bool  # optimistic transaction conflict detection
+    checkpoint: bool  # DataFrame.checkpoint() to local files: compute a frame once, then check and write it
 
 
 CAPABILITIES = {
     "local": Capabilities(
-        file_metadata_column=False, table_maintenance=False, create_catalog=False, concurrent_writers=False
+        file_metadata_column=False,
+        table_maintenance=False,
+        create_catalog=False,
+        concurrent_writers=False,
+        checkpoint=True,
     ),
     "remote": Capabilities(
-        file_metadata_column=True, table_maintenance=True, create_catalog=True, concurrent_writers=True
+        file_metadata_column=True,
+        table_maintenance=True,
+        create_catalog=True,
+        concurrent_writers=True,
+        checkpoint=False,
     ),
     "databricks": Capabilities(
-        file_metadata_column=True, table_maintenance=True, create_catalog=True, concurrent_writers=True
+        file_metadata_column=True,
+        table_maintenance=True,
+        create_catalog=True,
+        concurrent_writers=True,
+        checkpoint=False,
     ),
 }
 
@@ -41,25 +58,41 @@ class Engine:
     kind: str
     capabilities: Capabilities
     _server: Any = field(default=None, repr=False)
+    _scratch: Path | None = field(default=None, repr=False)
 
     def close(self) -> None:
         if self._server is not None:
             self.spark.stop()
             self._server.stop()
             self._server = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def start_local() -> Engine:
-    """An in-process Sail Spark Connect server on loopback (port 0), and a session connected to it."""
+    """An in-process Sail Spark Connect server on loopback (port 0), and a session connected to it.
+
+    Checkpoints (frames computed once, then checked and written from files) go to a private scratch directory
+    that `close()` removes. Sail reads its configuration from the environment when the server is created."""
     from pysail.spark import SparkConnectServer  # the local engine only; never installed on Databricks
 
-    server = SparkConnectServer("127.0.0.1", 0)
-    server.start(background=True)
+    scratch = Path(tempfile.mkdtemp(prefix="retailflow-checkpoints-"))
+    setting, previous = "SAIL_EXECUTION__CHECKPOINT__PATH", os.environ.get("SAIL_EXECUTION__CHECKPOINT__PATH")
+    os.environ[setting] = str(scratch)
+    try:
+        server = SparkConnectServer("127.0.0.1", 0)
+        server.start(background=True)
+    finally:
+        if previous is None:
+            os.environ.pop(setting, None)
+        else:
+            os.environ[setting] = previous
     host, port = server.listening_address
     spark = SparkSession.builder.remote(f"sc://{host}:{port}").getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     log.info("local Sail engine on %s:%s", host, port)
-    return Engine(spark, "local", CAPABILITIES["local"], server)
+    return Engine(spark, "local", CAPABILITIES["local"], server, scratch)
 
 
 def connect_remote(url: str) -> Engine:

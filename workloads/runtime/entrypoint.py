@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = create_engine(args.engine, args.remote_url)
     try:
         root = Path(args.lakehouse) if args.lakehouse else None
-        lake = Lakehouse(engine.spark, args.catalog, registry(), root=root)
+        lake = Lakehouse(engine.spark, args.catalog, registry(), root=root, checkpoints=engine.capabilities.checkpoint)
         run_id = args.run_id or new_run_id()
         run_task(PIPELINE, task_context(engine, lake, args, run_id, args.task))
     finally:

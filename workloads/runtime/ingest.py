@@ -226,45 +226,87 @@ def _required(spec: SourceSpec) -> list[SparkColumn]:
     return [F.when(F.col(name).isNull(), F.lit(f"missing required field {name}")) for name in spec.required]
 
 
+def _finish(
+    frame: DataFrame,
+    spec: SourceSpec,
+    structural: SparkColumn | None,
+    field_reasons: Sequence[SparkColumn],
+    raw_text: SparkColumn,
+) -> DataFrame:
+    """The staging shape: the schema's fields, `_rescued_data`, `_source_file`, `_reason`, and `_raw` (the record
+    as received) for the rows that have a reason only: good rows do not carry a copy of themselves."""
+    names = spec.schema.fieldNames()
+    flags = [f"_field_reason_{i}" for i in range(len(field_reasons))]
+    flagged = frame.select(
+        *names,
+        "_rescued_data",
+        "_source_file",
+        raw_text.alias("_raw_text"),
+        (structural if structural is not None else F.lit(None).cast("string")).alias("_structural"),
+        *[r.alias(flag) for r, flag in zip(field_reasons, flags, strict=True)],
+    )
+    reason = F.coalesce(F.col("_structural"), _reasons([*[F.col(flag) for flag in flags], *_required(spec)]))
+    with_reason = flagged.withColumn("_reason", reason)
+    return with_reason.select(
+        *names,
+        "_rescued_data",
+        "_source_file",
+        F.when(F.col("_reason").isNotNull(), _string_preview(F.col("_raw_text"))).alias("_raw"),
+        "_reason",
+    )
+
+
 def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) -> DataFrame:
     """`lines` has `value`, `_source_file`; returns the schema's fields, `_rescued_data`, `_raw`, `_reason`.
 
-    Two parses a line: the typed struct, and a string map of every key (nested values as JSON text), which tells
-    a malformed line (no map), a wrong type (a value in the map, none in the struct) and unknown fields."""
-    names = [f.name for f in spec.schema.fields]
+    One typed parse of each line, plus its list of top-level keys (cheap): no keys means not a JSON object; a key
+    whose field parsed to null while the line has a value for it is a wrong type; keys outside the schema are
+    rescued. The costlier string-map parse runs only for the rare rows that need it (rescue, or telling an object
+    followed by junk from an object without known fields)."""
+    names = spec.schema.fieldNames()
     oversized = F.octet_length("value") > max_line_bytes
     frame = lines.select(
         "value",
         "_source_file",
         F.when(oversized, F.lit(None)).otherwise(F.from_json("value", spec.schema)).alias("_parsed"),
-        F.when(oversized, F.lit(None)).otherwise(F.from_json("value", "map<string,string>")).alias("_map"),
+        F.when(oversized, F.lit(None)).otherwise(F.json_object_keys("value")).alias("_keys"),
+    )
+    nothing_parsed = reduce(lambda a, b: a & b, [F.col(f"_parsed.{name}").isNull() for name in names])
+    as_map = F.from_json("value", "map<string,string>")
+    malformed = F.col("_keys").isNull() | F.when(nothing_parsed & (F.size("_keys") > 0), as_map.isNull()).otherwise(
+        F.lit(False)
     )
     structural = (
         F.when(oversized, F.lit(f"line exceeds {max_line_bytes} bytes"))
         .when(F.trim("value") == "", F.lit("blank line"))
-        .when(F.col("_map").isNull(), F.lit("malformed JSON: not a JSON object"))
+        .when(malformed, F.lit("malformed JSON: not a JSON object"))
     )
-    unknown = F.map_filter("_map", lambda k, _v: ~k.isin(names))
-    type_reasons = [
-        F.when(
-            F.col("_map")[name].isNotNull() & F.col(f"_parsed.{name}").isNull(),
-            F.concat(F.lit(f"field {name}: wrong type, got "), F.substring(F.col("_map")[name], 1, 200)),
+    unknown_keys = F.filter("_keys", lambda key: ~key.isin(names))
+    rescued = F.when(F.size(unknown_keys) > 0, F.to_json(F.map_filter(as_map, lambda key, _value: ~key.isin(names))))
+
+    def wrong_type(name: str) -> SparkColumn:
+        given = F.get_json_object("value", f"$.{name}")
+        suspect = F.col(f"_parsed.{name}").isNull() & F.array_contains("_keys", name)
+        return F.when(
+            suspect,
+            F.when(given.isNotNull(), F.concat(F.lit(f"field {name}: wrong type, got "), F.substring(given, 1, 200))),
         )
-        for name in names
-    ]
-    frame = frame.select(
+
+    typed = frame.select(
         *[F.col(f"_parsed.{name}").alias(name) for name in names],
-        F.when(F.size(unknown) > 0, F.to_json(unknown)).alias("_rescued_data"),
+        rescued.alias("_rescued_data"),
         "_source_file",
-        _string_preview(F.col("value")).alias("_raw"),
-        structural.alias("_structural"),
-        *[r.alias(f"_type_{i}") for i, r in enumerate(type_reasons)],
+        "value",
+        structural.alias("_structural_reason"),
+        *[wrong_type(name).alias(f"_wrong_type_{i}") for i, name in enumerate(names)],
     )
-    reason = F.coalesce(
-        F.col("_structural"),
-        _reasons([*[F.col(f"_type_{i}") for i in range(len(names))], *_required(spec)]),
+    return _finish(
+        typed,
+        spec,
+        F.col("_structural_reason"),
+        [F.col(f"_wrong_type_{i}") for i in range(len(names))],
+        F.col("value"),
     )
-    return frame.withColumn("_reason", reason).drop("_structural", *[f"_type_{i}" for i in range(len(names))])
 
 
 def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_bytes: int) -> DataFrame:
@@ -299,13 +341,17 @@ def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_by
         *typed,
         rescued.cast("string").alias("_rescued_data"),
         "_source_file",
-        _string_preview(F.col("value")).alias("_raw"),
-        structural.alias("_structural"),
-        *[r.alias(f"_type_{i}") for i, r in enumerate(reasons)],
+        "value",
+        structural.alias("_structural_reason"),
+        *[r.alias(f"_cell_reason_{i}") for i, r in enumerate(reasons)],
     )
-    n = len(reasons)
-    reason = F.coalesce(F.col("_structural"), _reasons([*[F.col(f"_type_{i}") for i in range(n)], *_required(spec)]))
-    return frame.withColumn("_reason", reason).drop("_structural", *[f"_type_{i}" for i in range(n)])
+    return _finish(
+        frame,
+        spec,
+        F.col("_structural_reason"),
+        [F.col(f"_cell_reason_{i}") for i in range(len(reasons))],
+        F.col("value"),
+    )
 
 
 def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataFrame:
@@ -334,11 +380,12 @@ def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataF
         *typed,
         rescued.alias("_rescued_data"),
         F.lit(source_file).alias("_source_file"),
-        _string_preview(F.to_json(F.struct(*[F.col(c) for c in frame.columns]))).alias("_raw"),
-        *[r.alias(f"_type_{i}") for i, r in enumerate(reasons)],
+        F.struct(*[F.col(c) for c in frame.columns]).alias("_record"),
+        *[r.alias(f"_cast_reason_{i}") for i, r in enumerate(reasons)],
     )
-    reason = _reasons([*[F.col(f"_type_{i}") for i in range(len(reasons))], *_required(spec)])
-    return out.withColumn("_reason", reason).drop(*[f"_type_{i}" for i in range(len(reasons))])
+    return _finish(
+        out, spec, None, [F.col(f"_cast_reason_{i}") for i in range(len(reasons))], F.to_json(F.col("_record"))
+    )
 
 
 class Ingestor:
@@ -402,15 +449,16 @@ class Ingestor:
         loaded: dict[str, int] = {}
         quarantined: dict[str, int] = {raw.path: 1 for raw, _reason, _preview in gate.rejected}
         if gate.readable:
-            parsed = reduce(DataFrame.unionByName, [self._parse_file(spec, raw, line) for raw, line in gate.readable])
-            day_of_file = F.create_map(
-                *[x for raw, _ in gate.readable for x in (F.lit(raw.path), F.lit(raw.ingestion_date))]
+            parsed = reduce(
+                DataFrame.unionByName,
+                [
+                    self._parse_file(spec, raw, line).withColumn(
+                        "ingestion_date", F.lit(dt.date.fromisoformat(raw.ingestion_date))
+                    )
+                    for raw, line in gate.readable
+                ],
             )
-            self.lake.write(
-                spec.staging,
-                parsed.withColumn("ingestion_date", F.to_date(day_of_file[F.col("_source_file")])),
-                mode="overwrite",
-            )
+            self.lake.write(spec.staging, parsed, mode="overwrite")
             staged = self.lake.read(spec.staging)
             good = staged.filter(F.col("_reason").isNull()).select(
                 *spec.schema.fieldNames(),

@@ -44,7 +44,8 @@ class Lakehouse:
     """Reads and writes tables by reference; checks every write against the table's contract.
 
     `fault_hook(point, ref)` is called at `before_write` and `after_write` of every table write, so reliability
-    tests can crash a run at any write boundary.
+    tests can crash a run at any write boundary. With `checkpoints` (an engine capability), `materialize` computes
+    a frame once into the engine's checkpoint files, so checking it and writing it do not compute it again.
     """
 
     def __init__(
@@ -54,12 +55,14 @@ class Lakehouse:
         contracts: ContractRegistry,
         root: Path | None = None,
         fault_hook: FaultHook | None = None,
+        checkpoints: bool = False,
     ) -> None:
         self.spark = spark
         self.catalog = catalog
         self.contracts = contracts
         self.root = root
         self.fault_hook = fault_hook
+        self.checkpoints = checkpoints
         self._locks: dict[TableRef, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -94,6 +97,10 @@ class Lakehouse:
         if version is not None:
             return self.spark.sql(f"SELECT * FROM {self.identifier(ref)} VERSION AS OF {version}")
         return self.spark.table(self.identifier(ref))
+
+    def materialize(self, df: DataFrame) -> DataFrame:
+        """`df` computed once (when the engine can checkpoint), for a frame that is read more than once."""
+        return df.checkpoint(eager=True) if self.checkpoints else df
 
     @contextmanager
     def _writing(self, ref: TableRef) -> Iterator[None]:
@@ -131,6 +138,7 @@ class Lakehouse:
         """Run a SQL `MERGE INTO` built by `statement(target_identifier, source_view)`; the source is checked
         against the contract (minus any merge-control columns starting with `_merge`)."""
         contract = self.contracts.get(ref)
+        source = self.materialize(source)
         data_columns = [c for c in source.columns if not c.startswith("_merge")]
         contract.enforce(source.select(*data_columns))
         if not self.exists(ref):
