@@ -1,8 +1,11 @@
 """A DuckDB implementation of the orders path over the same RAW, as a speed and correctness reference.
 
 bronze (parse JSON lines, quarantine malformed lines, missing required fields and wrong types) -> silver (latest
-version of each order, lines exploded) -> gold online daily revenue by category net of refunds; and the SCD2
-customer dimension. Its results are compared with the project's tables.
+version of each order, lines exploded; payment events deduplicated) -> gold online daily revenue by category net
+of refunds; and the SCD2 customer dimension. Its results are compared with the project's tables.
+
+With `out`, every table a step builds is also written as a zstd Parquet file under `out/<table>.parquet`, as a
+pipeline that keeps its layers does (the project writes each layer as Delta); `write_seconds` reports that part.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ OBJECT = "CASE WHEN json_valid(line) THEN CASE WHEN json_type(line) = 'OBJECT' T
 
 @dataclass
 class ReferenceResult:
-    seconds: dict[str, float]
+    seconds: dict[str, float]  # per step, computing and (with `out`) writing
+    write_seconds: float
     orders_quarantined: int
     daily_revenue: list[tuple[Any, ...]]  # (date, category, revenue, orders, units), online channel
     dim_customer: list[
@@ -39,33 +43,46 @@ def _files(raw: Path, source: str) -> str:
     return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
 
 
-def run(raw: Path, threads: int = 2) -> ReferenceResult:
+def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult:
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     seconds: dict[str, float] = {}
+    written = [0.0]
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
 
-    def timed(name: str, sql: str) -> None:
+    def timed(name: str, sql: str, keep: tuple[str, ...] = ()) -> None:
         started = time.perf_counter()
         con.execute(sql)
+        if out is not None:
+            wrote = time.perf_counter()
+            for table in keep:
+                con.execute(f"COPY {table} TO '{out / table}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+            written[0] += time.perf_counter() - wrote
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
 
     timed(
         "bronze_orders",
         f"""
         CREATE TABLE parsed AS
-        SELECT filename, j IS NOT NULL AS is_object,
+        SELECT filename, line, j IS NOT NULL AS is_object,
                j->>'$.order_id' AS order_id, j->>'$.status' AS status,
                j->>'$.order_ts' AS order_ts, j->>'$.updated_at' AS updated_at,
                j->'$.customer' AS customer,
                try_cast(j->'$.items' AS STRUCT(sku VARCHAR, quantity INTEGER, unit_price DOUBLE)[]) AS items
-        FROM (SELECT filename, {OBJECT} AS j FROM {LINES.format(files=_files(raw, "orders"))});
+        FROM (SELECT filename, line, {OBJECT} AS j FROM {LINES.format(files=_files(raw, "orders"))});
         CREATE TABLE bronze_orders AS
         SELECT * FROM parsed
         WHERE is_object AND order_id IS NOT NULL AND status IS NOT NULL AND order_ts IS NOT NULL
           AND updated_at IS NOT NULL AND customer IS NOT NULL AND items IS NOT NULL;
+        CREATE TABLE quarantine AS
+        SELECT filename, line FROM parsed
+        WHERE NOT (is_object AND order_id IS NOT NULL AND status IS NOT NULL AND order_ts IS NOT NULL
+          AND updated_at IS NOT NULL AND customer IS NOT NULL AND items IS NOT NULL);
         """,
+        keep=("bronze_orders", "quarantine"),
     )
-    quarantined = con.execute("SELECT (SELECT count(*) FROM parsed) - (SELECT count(*) FROM bronze_orders)").fetchone()
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()
     timed(
         "silver_orders",
         """
@@ -79,14 +96,30 @@ def run(raw: Path, threads: int = 2) -> ReferenceResult:
                round(CAST(item.quantity AS DECIMAL(38, 6)) * CAST(item.unit_price AS DECIMAL(38, 6)), 2)::DECIMAL(18, 2) AS amount
         FROM (SELECT order_id, order_date, status, unnest(items) AS item FROM silver_orders);
         """,
+        keep=("silver_orders", "order_lines"),
+    )
+    timed(
+        "payments",
+        f"""
+        CREATE TABLE silver_payments AS
+        SELECT trim(j->>'$.payment_event_id') AS payment_event_id, trim(j->>'$.payment_id') AS payment_id,
+               trim(j->>'$.order_id') AS order_id, lower(trim(j->>'$.event_type')) AS event_type,
+               round(CAST(try_cast(j->'$.amount' AS DOUBLE) AS DECIMAL(38, 6)), 2)::DECIMAL(18, 2) AS amount,
+               upper(trim(j->>'$.currency')) AS currency,
+               CAST(j->>'$.event_ts' AS TIMESTAMPTZ) AS event_ts
+        FROM (SELECT {OBJECT} AS j FROM {LINES.format(files=_files(raw, "payments"))})
+        WHERE j->>'$.payment_event_id' IS NOT NULL AND j->>'$.payment_id' IS NOT NULL AND j->>'$.order_id' IS NOT NULL
+          AND j->>'$.event_type' IS NOT NULL AND try_cast(j->'$.amount' AS DOUBLE) IS NOT NULL
+          AND j->>'$.event_ts' IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY trim(j->>'$.payment_event_id') ORDER BY event_ts DESC) = 1;
+        """,
+        keep=("silver_payments",),
     )
     timed(
         "gold_daily_revenue",
         f"""
         CREATE TABLE refunds AS
-        SELECT DISTINCT trim(j->>'$.order_id') AS order_id
-        FROM (SELECT {OBJECT} AS j FROM {LINES.format(files=_files(raw, "payments"))})
-        WHERE j->>'$.event_type' = 'refunded' AND j->>'$.payment_event_id' IS NOT NULL;
+        SELECT DISTINCT order_id FROM silver_payments WHERE event_type = 'refunded';
         CREATE TABLE products AS
         SELECT upper(trim(sku)) AS sku, lower(trim(category)) AS category
         FROM read_csv({_files(raw, "products")}, header=true, all_varchar=true, quote='"')
@@ -99,6 +132,7 @@ def run(raw: Path, threads: int = 2) -> ReferenceResult:
         WHERE l.status IN {REVENUE_STATUSES}
         GROUP BY ALL;
         """,
+        keep=("daily_revenue",),
     )
     timed(
         "gold_dim_customer",
@@ -127,6 +161,7 @@ def run(raw: Path, threads: int = 2) -> ReferenceResult:
                email, city, country, segment, tier
         FROM versions;
         """,
+        keep=("dim_customer",),
     )
     revenue = con.execute(
         "SELECT order_date, category, revenue, orders, units FROM daily_revenue ORDER BY ALL"
@@ -136,4 +171,4 @@ def run(raw: Path, threads: int = 2) -> ReferenceResult:
         "FROM dim_customer ORDER BY customer_id, valid_from"
     ).fetchall()
     con.close()
-    return ReferenceResult(seconds, int(quarantined[0]) if quarantined else 0, revenue, dimension)
+    return ReferenceResult(seconds, written[0], int(quarantined[0]) if quarantined else 0, revenue, dimension)

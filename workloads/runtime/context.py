@@ -52,6 +52,7 @@ class TaskContext:
     full_refresh: bool = False
     _since: dt.datetime | None = None
     _since_known: bool = False
+    _changes: dict[str, set[str]] | None = None  # partition log since the watermark, read once per task
 
     @property
     def since(self) -> dt.datetime | None:
@@ -72,8 +73,10 @@ class TaskContext:
         """Partition values of an input replaced since the watermark; None when the whole input changed."""
         if self.since is None:
             return None
-        values = changed_partitions(self.lake, ref, self.since)
-        return None if EVERYTHING in values else values
+        if self._changes is None:
+            self._changes = changed_partitions(self.lake, self.since)
+        values = self._changes[str(ref)]
+        return None if EVERYTHING in values else set(values)
 
     def read(self, table: str | TableRef) -> DataFrame:
         ref = table if isinstance(table, TableRef) else TableRef.parse(table)

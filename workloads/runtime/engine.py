@@ -9,6 +9,8 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,24 +72,37 @@ class Engine:
             self._scratch = None
 
 
+# Settings of the local engine (Sail reads them from the environment when its server is created). Query operators
+# share a bounded memory pool and spill to disk beyond it; a variable already set in the environment wins.
+LOCAL_ENGINE_SETTINGS = {
+    "SAIL_RUNTIME__MEMORY_POOL__TYPE": "fair",
+    "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE": str(1 << 30),
+}
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` set in the environment for the duration (existing variables win), then restored."""
+    added = {k: v for k, v in values.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
 def start_local() -> Engine:
     """An in-process Sail Spark Connect server on loopback (port 0), and a session connected to it.
 
     Checkpoints (frames computed once, then checked and written from files) go to a private scratch directory
-    that `close()` removes. Sail reads its configuration from the environment when the server is created."""
+    that `close()` removes."""
     from pysail.spark import SparkConnectServer  # the local engine only; never installed on Databricks
 
     scratch = Path(tempfile.mkdtemp(prefix="retailflow-checkpoints-"))
-    setting, previous = "SAIL_EXECUTION__CHECKPOINT__PATH", os.environ.get("SAIL_EXECUTION__CHECKPOINT__PATH")
-    os.environ[setting] = str(scratch)
-    try:
+    with _environment({**LOCAL_ENGINE_SETTINGS, "SAIL_EXECUTION__CHECKPOINT__PATH": str(scratch)}):
         server = SparkConnectServer("127.0.0.1", 0)
         server.start(background=True)
-    finally:
-        if previous is None:
-            os.environ.pop(setting, None)
-        else:
-            os.environ[setting] = previous
     host, port = server.listening_address
     spark = SparkSession.builder.remote(f"sc://{host}:{port}").getOrCreate()
     spark.conf.set("spark.sql.session.timeZone", "UTC")

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -175,18 +176,22 @@ def log_partitions(lake: Lakehouse, run_id: str, task: str, table: TableRef, val
     lake.write(PARTITION_LOG, _frame(lake, PARTITION_LOG, rows))
 
 
-def changed_partitions(lake: Lakehouse, table: TableRef, since: dt.datetime) -> set[str]:
-    """Partition values of `table` replaced after `since` (may contain EVERYTHING)."""
+def changed_partitions(lake: Lakehouse, since: dt.datetime) -> dict[str, set[str]]:
+    """Partition values replaced after `since`, by table name (a set may contain EVERYTHING); one query for all
+    tables. A lakehouse without a partition log reports every table as wholly changed (`None`)."""
     if not lake.exists(PARTITION_LOG):
-        return {EVERYTHING}
+        return defaultdict(lambda: {EVERYTHING})
     rows = (
         lake.read(PARTITION_LOG)
-        .filter((F.col("table_name") == str(table)) & (F.col("logged_at") > F.lit(since)))
-        .select("partition_value")
+        .filter(F.col("logged_at") > F.lit(since))
+        .select("table_name", "partition_value")
         .distinct()
         .collect()
     )
-    return {r[0] for r in rows}
+    changes: dict[str, set[str]] = defaultdict(set)
+    for table_name, value in rows:
+        changes[table_name].add(value)
+    return changes
 
 
 class JsonFormatter(logging.Formatter):
