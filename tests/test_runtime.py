@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,21 +79,29 @@ def test_json_ingestion_quarantines_rescues_and_accounts_for_every_line(lake, tm
         '{"qty": 3}',  # missing required
         "{not json",  # malformed
         '{"id": "c", "qty": 4, "colour": "red"}',  # drift: rescued
+        '{"id": "d", "qty": 5} trailing',  # an object followed by junk is malformed too
+        '{"id": "e", "qty": null}',  # an explicit null is not a wrong type
+        '{"extra": 1}',  # no known field: missing required, the unknown one kept with the raw line
+        "[1, 2]",  # JSON, but not an object
     ]
     land(raw, "events", "2026-01-01", "e1.jsonl", "\n".join(lines) + "\n")
     result = Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS)
-    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (5, 2, 3)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (9, 3, 6)
     bronze = {r["id"]: r for r in lake.read(EVENTS.bronze).collect()}
-    assert set(bronze) == {"a", "c"}
+    assert set(bronze) == {"a", "c", "e"}
     assert json.loads(bronze["c"]["_rescued_data"]) == {"colour": "red"}
+    assert bronze["a"]["_rescued_data"] is None and bronze["e"]["qty"] is None
     assert bronze["a"]["_source_file"].endswith("e1.jsonl") and bronze["a"]["ingestion_date"] == dt.date(2026, 1, 1)
-    reasons = sorted(r["reason"] for r in lake.read(QUARANTINE).collect())
-    assert reasons == [
-        "field qty: wrong type, got many",
-        "malformed JSON: not a JSON object",
-        "missing required field id",
-    ]
-    assert {r["raw"] for r in lake.read(QUARANTINE).collect()} >= {"{not json"}
+    quarantined = {r["raw"]: r["reason"] for r in lake.read(QUARANTINE).collect()}
+    assert quarantined == {
+        '{"id": "b", "qty": "many"}': "field qty: wrong type, got many",
+        '{"qty": 3}': "missing required field id",
+        "{not json": "malformed JSON: not a JSON object",
+        '{"id": "d", "qty": 5} trailing': "malformed JSON: not a JSON object",
+        '{"extra": 1}': "missing required field id",
+        "[1, 2]": "malformed JSON: not a JSON object",
+    }
+    assert lake.read(EVENTS.staging).filter("_reason IS NULL AND _raw IS NOT NULL").count() == 0
 
 
 def test_exactly_once_over_reruns_and_new_files(lake, tmp_path):
@@ -208,3 +219,34 @@ def test_a_second_run_on_the_same_lakehouse_is_refused(tmp_path):
     with lakehouse_lock(tmp_path), pytest.raises(LakehouseBusy, match="another retailflow run is using the lakehouse"):
         with lakehouse_lock(tmp_path):
             pass
+
+
+def test_the_local_engine_checkpoints_into_its_own_scratch_directory(engine):
+    scratch = engine._scratch
+    assert scratch is not None and scratch.is_dir()
+    frame = engine.spark.range(5).checkpoint(eager=True)
+    assert sorted(r["id"] for r in frame.collect()) == [0, 1, 2, 3, 4]
+    assert any(scratch.rglob("*.parquet"))
+
+
+def test_closing_the_local_engine_removes_its_scratch_directory():
+    # In a process of its own: one local engine per process, as the CLI and the job entry point run it.
+    script = (
+        "from retailflow.workloads.runtime.engine import start_local\n"
+        "engine = start_local(); scratch = engine._scratch\n"
+        "engine.spark.range(3).checkpoint(eager=True).collect()\n"
+        "engine.close(); print(scratch.exists())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
+
+
+def test_engine_settings_do_not_override_the_environment(monkeypatch):
+    from retailflow.workloads.runtime.engine import _environment
+
+    monkeypatch.setenv("SAIL_TEST_SETTING", "mine")
+    monkeypatch.delenv("SAIL_OTHER_SETTING", raising=False)
+    with _environment({"SAIL_TEST_SETTING": "default", "SAIL_OTHER_SETTING": "default"}):
+        assert (os.environ["SAIL_TEST_SETTING"], os.environ["SAIL_OTHER_SETTING"]) == ("mine", "default")
+    assert "SAIL_OTHER_SETTING" not in os.environ

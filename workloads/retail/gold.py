@@ -59,22 +59,30 @@ def dim_store(silver_stores: DataFrame) -> DataFrame:
 
 
 def resolve_customer(facts: DataFrame, dim_customer: DataFrame, at: str) -> DataFrame:
-    """Add `customer_sk`: the version valid at `at`, else the key's first version, else the unknown member."""
-    versions = dim_customer.filter(F.col("customer_sk") != UNKNOWN_SK).select(
-        F.col("customer_id").alias("_cid"), "customer_sk", "valid_from", "valid_to"
+    """Add `customer_sk`: the version valid at `at`, else the key's first version, else the unknown member.
+
+    Versions of a key do not overlap, so the valid one is found by an equi-join on the key with the interval as a
+    join condition (at most one match per fact); facts older than the key's first version take that version."""
+    versions = dim_customer.filter(F.col("customer_sk") != UNKNOWN_SK)
+    valid = versions.select(
+        F.col("customer_id").alias("_valid_cid"),
+        F.col("customer_sk").alias("_valid_sk"),
+        F.col("valid_from").alias("_valid_from"),
+        F.col("valid_to").alias("_valid_to"),
     )
-    first = Window.partitionBy("_fact_row").orderBy(
-        F.when(
-            (F.col(at) >= F.col("valid_from")) & (F.col("valid_to").isNull() | (F.col(at) < F.col("valid_to"))), 0
-        ).otherwise(1),
-        F.col("valid_from"),
+    first = versions.groupBy(F.col("customer_id").alias("_first_cid")).agg(
+        F.min_by("customer_sk", "valid_from").alias("_first_sk")
     )
-    with_row = facts.withColumn("_fact_row", F.monotonically_increasing_id())
-    joined = with_row.join(versions, with_row["customer_id"] == versions["_cid"], "left")
-    ranked = joined.withColumn("_rank", F.row_number().over(first)).filter("_rank = 1")
-    return ranked.withColumn("customer_sk", F.coalesce("customer_sk", F.lit(UNKNOWN_SK).cast("bigint"))).drop(
-        "_cid", "valid_from", "valid_to", "_rank", "_fact_row"
+    in_interval = (
+        (facts["customer_id"] == valid["_valid_cid"])
+        & (facts[at] >= valid["_valid_from"])
+        & (valid["_valid_to"].isNull() | (facts[at] < valid["_valid_to"]))
     )
+    matched = facts.join(valid, in_interval, "left")
+    with_first = matched.join(first, matched["customer_id"] == first["_first_cid"], "left")
+    return with_first.withColumn(
+        "customer_sk", F.coalesce("_valid_sk", "_first_sk", F.lit(UNKNOWN_SK).cast("bigint"))
+    ).drop("_valid_cid", "_valid_sk", "_valid_from", "_valid_to", "_first_cid", "_first_sk")
 
 
 def refunds_by_order(silver_payments: DataFrame) -> DataFrame:

@@ -104,7 +104,7 @@ def start_local() -> Engine:
         server = SparkConnectServer("127.0.0.1", 0)
         server.start(background=True)
     host, port = server.listening_address
-    spark = SparkSession.builder.remote(f"sc://{host}:{port}").getOrCreate()
+    spark = SparkSession.builder.remote(f"sc://{host}:{port}").create()  # never an existing session of another engine
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     log.info("local Sail engine on %s:%s", host, port)
     return Engine(spark, "local", CAPABILITIES["local"], server, scratch)
