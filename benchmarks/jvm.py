@@ -75,7 +75,7 @@ def run(raw: Path, stage: Path) -> dict[str, Any]:
     products_b = bronze(spark, raw, PRODUCTS, stage)
     customers_b = bronze(spark, raw, CUSTOMERS, stage)
     orders = materialize(silver.orders(orders_b), stage, "silver_orders")
-    lines = materialize(silver.order_lines(orders_b), stage, "silver_order_lines")
+    lines = materialize(silver.order_lines(orders), stage, "silver_order_lines")
     payments = materialize(silver.payments(payments_b, orders), stage, "silver_payments")
     products = materialize(silver.products(products_b), stage, "silver_products")
     changes = materialize(silver.clean_customer_changes(customers_b), stage, "silver_customer_changes")

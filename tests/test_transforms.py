@@ -74,7 +74,10 @@ def orders_bronze(spark):
 
 
 def test_silver_orders_latest_version_utc_money(orders_bronze):
-    rows = sorted(silver.orders(orders_bronze).collect())
+    orders = silver.orders(orders_bronze)
+    items = {r["order_id"]: [tuple(i) for i in r["items"]] for r in orders.select("order_id", "items").collect()}
+    assert items == {"O1": [("sku-1", 2, 1.10), ("SKU-2", 1, 3.335)], "O2": [("SKU-3", 1, 9.99)]}
+    rows = sorted(orders.drop("items").collect())
     assert [tuple(r) for r in rows] == [
         (
             "O1",
@@ -102,7 +105,7 @@ def test_silver_orders_latest_version_utc_money(orders_bronze):
 
 
 def test_silver_order_lines_exploded_from_the_latest_version(orders_bronze):
-    rows = sorted(tuple(r) for r in silver.order_lines(orders_bronze).collect())
+    rows = sorted(tuple(r) for r in silver.order_lines(silver.orders(orders_bronze)).collect())
     assert rows == [
         ("O1", 1, "SKU-1", 2, D("1.10"), D("2.20"), dt.date(2026, 1, 2)),
         ("O1", 2, "SKU-2", 1, D("3.34"), D("3.34"), dt.date(2026, 1, 2)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pyspark.sql.types import (
+    ArrayType,
     BooleanType,
     DateType,
     DecimalType,
@@ -12,7 +13,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from retailflow.workloads.retail.sources import SOURCES
+from retailflow.workloads.retail.sources import ORDER_ITEM, SOURCES
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, TableContract
 from retailflow.workloads.runtime.expectations import Action, accepted_values, in_range, references, unique
 from retailflow.workloads.runtime.ops import OPS_CONTRACTS
@@ -75,6 +76,7 @@ SILVER = (
             Column("currency", S),
             Column("item_count", INT, False),
             Column("order_amount", MONEY, False),
+            Column("items", ArrayType(ORDER_ITEM), False, "The lines of the latest version, as received"),
         ),
         business_key=("order_id",),
         partition_by=("order_date",),
@@ -95,7 +97,7 @@ SILVER = (
         business_key=("order_id", "line_number"),
         partition_by=("order_date",),
         expectations=(unique(["order_id", "line_number"]), in_range("quantity", 1, 1000)),
-        description="Order lines exploded from orders",
+        description="Order lines exploded from the latest version of each order",
     ),
     TableContract(
         silver("payments"),

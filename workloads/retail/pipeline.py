@@ -198,7 +198,7 @@ def build_fact_sales(ctx: TaskContext) -> TaskOutcome:
 def by_changed_dates(
     key: str, inputs: tuple[str, ...], output: TableRef, driver: tuple[str, str], build: object, description: str
 ) -> Task:
-    """A gold table rebuilt for the dates its driving input (`(table, date column)`) changed; the other inputs are
+    """A table rebuilt for the dates its driving input (`(table, date column)`) changed; the other inputs are
     dimensions, and a changed dimension rebuilds everything."""
     refs = tuple(TableRef.parse(i) for i in inputs)
     driving, column = TableRef.parse(driver[0]), driver[1]
@@ -263,13 +263,13 @@ def _tasks() -> tuple[Task, ...]:
             silver.orders,
             "Orders, latest status",
         ),
-        by_event_date(
+        by_changed_dates(
             "silver_order_lines",
-            "bronze.orders",
+            ("silver.orders",),
             silver_ref("order_lines"),
-            event_date_of("order_ts"),
+            ("silver.orders", "order_date"),
             silver.order_lines,
-            "Order lines exploded from orders",
+            "Order lines exploded from the latest version of each order",
         ),
         Task(
             "silver_payments",

@@ -88,17 +88,13 @@ def orders(bronze: DataFrame) -> DataFrame:
         F.upper(F.trim("currency")).alias("currency"),
         F.size("items").alias("item_count"),
         money(amount).alias("order_amount"),
+        "items",
     )
 
 
-def order_lines(bronze: DataFrame) -> DataFrame:
-    """Order lines exploded from the latest version of each order."""
-    current = latest(keyed(bronze, order_id=F.trim("order_id")), ["order_id"], [utc("updated_at")])
-    exploded = current.select(
-        F.trim("order_id").alias("order_id"),
-        F.to_date(utc("order_ts")).alias("order_date"),
-        F.posexplode("items").alias("position", "item"),
-    )
+def order_lines(silver_orders: DataFrame) -> DataFrame:
+    """Order lines exploded from the latest version of each order (silver orders keep its items)."""
+    exploded = silver_orders.select("order_id", "order_date", F.posexplode("items").alias("position", "item"))
     return exploded.select(
         "order_id",
         (F.col("position") + 1).alias("line_number"),
