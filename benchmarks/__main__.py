@@ -56,6 +56,7 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
     100 ms."""
     import psutil
 
+    os.sync()  # the previous step's written files are on disk, so their writeback does not land in this timing
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}

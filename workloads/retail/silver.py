@@ -93,7 +93,7 @@ def orders(bronze: DataFrame) -> DataFrame:
 
 
 def order_lines(silver_orders: DataFrame) -> DataFrame:
-    """Order lines exploded from the latest version of each order (silver orders keep its items)."""
+    """Order lines exploded from the latest version of each order (silver orders keep their items)."""
     exploded = silver_orders.select("order_id", "order_date", F.posexplode("items").alias("position", "item"))
     return exploded.select(
         "order_id",

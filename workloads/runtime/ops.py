@@ -178,7 +178,7 @@ def log_partitions(lake: Lakehouse, run_id: str, task: str, table: TableRef, val
 
 def changed_partitions(lake: Lakehouse, since: dt.datetime) -> dict[str, set[str]]:
     """Partition values replaced after `since`, by table name (a set may contain EVERYTHING); one query for all
-    tables. A lakehouse without a partition log reports every table as wholly changed (`None`)."""
+    tables. Without a partition log every table counts as wholly changed."""
     if not lake.exists(PARTITION_LOG):
         return defaultdict(lambda: {EVERYTHING})
     rows = (
