@@ -47,18 +47,19 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     seconds: dict[str, float] = {}
-    written = [0.0]
+    write_seconds = 0.0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
 
     def timed(name: str, sql: str, keep: tuple[str, ...] = ()) -> None:
+        nonlocal write_seconds
         started = time.perf_counter()
         con.execute(sql)
         if out is not None:
             wrote = time.perf_counter()
             for table in keep:
                 con.execute(f"COPY {table} TO '{out / table}.parquet' (FORMAT parquet, COMPRESSION zstd)")
-            written[0] += time.perf_counter() - wrote
+            write_seconds += time.perf_counter() - wrote
         seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
 
     timed(
@@ -171,4 +172,4 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
         "FROM dim_customer ORDER BY customer_id, valid_from"
     ).fetchall()
     con.close()
-    return ReferenceResult(seconds, written[0], int(quarantined[0]) if quarantined else 0, revenue, dimension)
+    return ReferenceResult(seconds, write_seconds, int(quarantined[0]) if quarantined else 0, revenue, dimension)

@@ -229,18 +229,23 @@ def _required(spec: SourceSpec) -> list[SparkColumn]:
 def _finish(
     frame: DataFrame,
     spec: SourceSpec,
+    fields: Sequence[SparkColumn],
+    rescued: SparkColumn,
+    source_file: SparkColumn,
+    raw_text: SparkColumn,
     structural: SparkColumn | None,
     field_reasons: Sequence[SparkColumn],
-    raw_text: SparkColumn,
 ) -> DataFrame:
-    """The staging shape: the schema's fields, `_rescued_data`, `_source_file`, `_reason`, and `_raw` (the record
-    as received) for the rows that have a reason only: good rows do not carry a copy of themselves."""
+    """The staging shape, from a parser's column expressions over `frame`: the schema's `fields` (aliased to their
+    names), `_rescued_data`, `_source_file`, `_reason` (structural, else the field reasons and missing required
+    fields), and `_raw` (the record as received) for the rows that have a reason only: good rows do not carry a
+    copy of themselves."""
     names = spec.schema.fieldNames()
     flags = [f"_field_reason_{i}" for i in range(len(field_reasons))]
     flagged = frame.select(
-        *names,
-        "_rescued_data",
-        "_source_file",
+        *fields,
+        rescued.cast("string").alias("_rescued_data"),
+        source_file.alias("_source_file"),
         raw_text.alias("_raw_text"),
         (structural if structural is not None else F.lit(None).cast("string")).alias("_structural"),
         *[r.alias(flag) for r, flag in zip(field_reasons, flags, strict=True)],
@@ -292,20 +297,15 @@ def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) ->
             F.when(given.isNotNull(), F.concat(F.lit(f"field {name}: wrong type, got "), F.substring(given, 1, 200))),
         )
 
-    typed = frame.select(
-        *[F.col(f"_parsed.{name}").alias(name) for name in names],
-        rescued.alias("_rescued_data"),
-        "_source_file",
-        "value",
-        structural.alias("_structural_reason"),
-        *[wrong_type(name).alias(f"_wrong_type_{i}") for i, name in enumerate(names)],
-    )
     return _finish(
-        typed,
+        frame,
         spec,
-        F.col("_structural_reason"),
-        [F.col(f"_wrong_type_{i}") for i in range(len(names))],
-        F.col("value"),
+        fields=[F.col(f"_parsed.{name}").alias(name) for name in names],
+        rescued=rescued,
+        source_file=F.col("_source_file"),
+        raw_text=F.col("value"),
+        structural=structural,
+        field_reasons=[wrong_type(name) for name in names],
     )
 
 
@@ -337,20 +337,15 @@ def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_by
             F.concat(F.lit(f"expected {len(header_names)} fields, got "), F.size("_fields").cast("string")),
         )
     )
-    frame = rows.select(
-        *typed,
-        rescued.cast("string").alias("_rescued_data"),
-        "_source_file",
-        "value",
-        structural.alias("_structural_reason"),
-        *[r.alias(f"_cell_reason_{i}") for i, r in enumerate(reasons)],
-    )
     return _finish(
-        frame,
+        rows,
         spec,
-        F.col("_structural_reason"),
-        [F.col(f"_cell_reason_{i}") for i in range(len(reasons))],
-        F.col("value"),
+        fields=typed,
+        rescued=rescued,
+        source_file=F.col("_source_file"),
+        raw_text=F.col("value"),
+        structural=structural,
+        field_reasons=reasons,
     )
 
 
@@ -375,16 +370,16 @@ def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataF
                 )
             )
     extra = [c for c in frame.columns if c not in spec.schema.fieldNames()]
-    rescued = F.to_json(F.struct(*[F.col(c) for c in extra])) if extra else F.lit(None).cast("string")
-    out = frame.select(
-        *typed,
-        rescued.alias("_rescued_data"),
-        F.lit(source_file).alias("_source_file"),
-        F.struct(*[F.col(c) for c in frame.columns]).alias("_record"),
-        *[r.alias(f"_cast_reason_{i}") for i, r in enumerate(reasons)],
-    )
+    rescued = F.to_json(F.struct(*[F.col(c) for c in extra])) if extra else F.lit(None)
     return _finish(
-        out, spec, None, [F.col(f"_cast_reason_{i}") for i in range(len(reasons))], F.to_json(F.col("_record"))
+        frame,
+        spec,
+        fields=typed,
+        rescued=rescued,
+        source_file=F.lit(source_file),
+        raw_text=F.to_json(F.struct(*[F.col(c) for c in frame.columns])),
+        structural=None,
+        field_reasons=reasons,
     )
 
 
