@@ -213,12 +213,14 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool) -> dict[str, Any]:
 
     seven_days = START + dt.timedelta(days=days - 2)
     run_pipeline(raw, lake_incremental, to_date=seven_days)
-    incremental, _ = run_pipeline(raw, lake_incremental)
+    incremental, day = run_pipeline(raw, lake_incremental)
     report["incremental"] = {
         "day_seconds": round(incremental.seconds, 2),
         "full_seconds": round(full.seconds, 2),
         "fraction": round(incremental.seconds / full.seconds, 3),
         "same_result": as_text(project_results(lake_incremental)["revenue"]) == as_text(ours["revenue"]),
+        "peak_rss_mb": round(incremental.peak_rss_mb),
+        "tasks": {t["task"]: t["seconds"] for t in day["tasks"]},
     }
 
     synth = measure([str(BIN / "retailflow"), "synth", "--outdir", str(work / "cdktf.out")])

@@ -4,13 +4,14 @@ each later run rebuilds only the partitions its new data touches."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 from pyspark.sql import functions as F
 
 from retailflow.generator import GeneratorSettings, generate
 from retailflow.local_run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.workloads.retail.pipeline import PIPELINE
-from retailflow.workloads.runtime.ops import PARTITION_LOG
+from retailflow.workloads.runtime.ops import EVENT_DATES, PARTITION_LOG, partitions_holding
 from retailflow.workloads.runtime.tables import TableRef
 
 START = dt.date(2026, 5, 4)
@@ -44,14 +45,22 @@ def test_day_by_day_equals_one_full_run(engine, tmp_path):
     }
     assert replaced and "*" not in replaced and len(replaced) <= 2
     assert str(START + dt.timedelta(days=3)) in replaced
+    # Rebuilding the last order date reads only the bronze partitions that hold orders of that date.
+    holding = partitions_holding(actual, TableRef("bronze", "orders"), {str(START + dt.timedelta(days=3))})
+    assert holding is not None and str(START + dt.timedelta(days=3)) in holding and str(START) not in holding
+
+
+def loaded(engine, tmp_path, days: int, seed: int, to_date: dt.date | None = None):
+    """A small generated RAW loaded into a lakehouse (up to `to_date`): its settings and the lakehouse."""
+    raw = tmp_path / "raw"
+    generate(raw, GeneratorSettings(scale=0.003, days=days, seed=seed, start_date=START))
+    settings = LocalRunSettings(lakehouse=tmp_path / "lake", raw=raw)
+    assert run_local(settings, to_date=to_date, engine=engine).ok
+    return settings, open_lakehouse(engine, settings)
 
 
 def test_a_rerun_with_nothing_new_rewrites_nothing(engine, tmp_path):
-    raw = tmp_path / "raw"
-    generate(raw, GeneratorSettings(scale=0.003, days=2, seed=3, start_date=START))
-    settings = LocalRunSettings(lakehouse=tmp_path / "lake", raw=raw)
-    assert run_local(settings, engine=engine).ok
-    lake = open_lakehouse(engine, settings)
+    settings, lake = loaded(engine, tmp_path, days=2, seed=3)
     logged = lake.read(PARTITION_LOG).count()
     versions = {ref: _version(lake, ref) for ref in RESULTS}
     assert run_local(settings, engine=engine).ok
@@ -63,3 +72,22 @@ def _version(lake, ref: TableRef) -> int:
     from deltalake import DeltaTable
 
     return DeltaTable(str(lake.path(ref))).version()
+
+
+def test_a_table_written_under_an_older_contract_is_rebuilt_in_full(engine, tmp_path):
+    settings, lake = loaded(engine, tmp_path, days=2, seed=5)
+    stores = TableRef("silver", "stores")
+    expected = contents(lake, stores)
+    older = lake.read(stores).drop("reported_at")  # as written before the column was added to the contract
+    older.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(lake.path(stores)))
+    assert run_local(settings, engine=engine).ok
+    assert lake.read(stores).columns == lake.contracts.get(stores).column_names
+    assert contents(lake, stores) == expected
+
+
+def test_a_lakehouse_without_the_event_date_log_logs_every_bronze_partition_on_its_next_run(engine, tmp_path):
+    settings, lake = loaded(engine, tmp_path, days=3, seed=8, to_date=START + dt.timedelta(days=1))
+    shutil.rmtree(lake.path(EVENT_DATES))  # as a lakehouse written before the log existed
+    assert run_local(settings, engine=engine).ok
+    # The next incremental run logged the partitions it did not load itself, so later rebuilds still find them.
+    assert partitions_holding(lake, TableRef("bronze", "orders"), {str(START)}) == [str(START)]

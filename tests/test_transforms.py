@@ -319,7 +319,38 @@ def test_products_inventory_clickstream_store_sales_and_stores(spark):
         ("T1", 1, "ST1", "SKU-1", 3, D("2.01"), D("6.02"), dt.datetime(2026, 1, 1, 10), dt.date(2026, 1, 1), None),
         ("T2", 1, "ST1", "SKU-2", 1, D("4.00"), D("4.00"), dt.datetime(2026, 1, 2, 10), dt.date(2026, 1, 2), "C1"),
     ]
-    assert [tuple(r) for r in silver.stores(sales).collect()] == [("ST1", "New name", "Utrecht")]
+    assert [tuple(r) for r in silver.stores(sales).collect()] == [
+        ("ST1", "New name", "Utrecht", dt.datetime(2026, 1, 2, 10))
+    ]
+
+
+def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(spark):
+    schema = "store_id string, store_name string, reported_at timestamp"
+    current = spark.createDataFrame(
+        [
+            ("ST1", "Old", dt.datetime(2026, 1, 2)),
+            ("ST2", "Kept", dt.datetime(2026, 1, 5)),
+            ("ST3", "Tied", dt.datetime(2026, 1, 3)),
+        ],
+        schema,
+    )
+    candidates = spark.createDataFrame(
+        [
+            ("ST1", "Newer", dt.datetime(2026, 1, 4)),
+            ("ST2", "Late", dt.datetime(2026, 1, 1)),
+            ("ST3", "Same time", dt.datetime(2026, 1, 3)),
+            ("ST4", "New store", dt.datetime(2026, 1, 4)),
+        ],
+        schema,
+    )
+    merged = silver.upsert_latest(current, candidates, ["store_id"], "reported_at")
+    assert sorted((r.store_id, r.store_name) for r in merged.collect()) == [
+        ("ST1", "Newer"),
+        ("ST2", "Kept"),
+        ("ST3", "Same time"),
+        ("ST4", "New store"),
+    ]
+    assert merged.columns == ["store_id", "store_name", "reported_at"]
 
 
 @pytest.fixture(scope="module")

@@ -190,7 +190,16 @@ SILVER = (
     ),
     TableContract(
         silver("stores"),
-        (Column("store_id", S, False), Column("store_name", S), Column("city", S)),
+        (
+            Column("store_id", S, False),
+            Column("store_name", S),
+            Column("city", S),
+            Column(
+                "reported_at",
+                TS,
+                description="When the latest sale line (the one the name and city come from) was sold",
+            ),
+        ),
         business_key=("store_id",),
         expectations=(unique(["store_id"]),),
         description="Stores",

@@ -5,6 +5,7 @@ To add a workload: write its transforms, then add a `Workload` to `WORKLOADS` wi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from pyspark.sql import Column, DataFrame
@@ -17,6 +18,7 @@ from retailflow.workloads.retail.sources import SOURCES
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.graph import PipelineGraph, Task, Workload
 from retailflow.workloads.runtime.ingest import SourceSpec
+from retailflow.workloads.runtime.ops import partitions_holding, record_event_dates
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
 from retailflow.workloads.runtime.tables import TableRef
 
@@ -68,7 +70,46 @@ def _on(column: Column | str, dates: set[str]) -> Column:
 
 
 def _full(ctx: TaskContext, output: TableRef) -> bool:
-    return ctx.since is None or not ctx.lake.exists(output)
+    """Rebuild all of `output`: a first or full-refresh run, or a stored table whose columns are not its contract's
+    (the contract changed since it was written)."""
+    if ctx.since is None or not ctx.lake.exists(output):
+        return True
+    return set(ctx.lake.read(output).columns) != set(ctx.lake.contracts.get(output).column_names)
+
+
+def new_input(ctx: TaskContext, ref: TableRef) -> DataFrame | None:
+    """The rows of an input that are new since the task's watermark: a bronze table's newly loaded rows, or the
+    replaced partitions of a partitioned table (None: everything may have changed)."""
+    if ref.schema == "bronze":
+        return ctx.new_rows(ref)
+    changed = ctx.changed(ref)
+    partitioning = ctx.lake.contracts.get(ref).partition_by
+    if changed is None or len(partitioning) != 1:
+        return None
+    return ctx.read(ref).filter(_on(partitioning[0], changed))
+
+
+def current_state(
+    key: str,
+    source: str,
+    output: TableRef,
+    build: Callable[[DataFrame], DataFrame],
+    order: str,
+    description: str,
+) -> Task:
+    """A current-state table (one row per business key) built by `build` from one input. In an incremental run
+    only the input's new rows are built, and merged into the stored table by `order` (`silver.upsert_latest`), so
+    the run does not read the whole input again."""
+    ref = TableRef.parse(source)
+
+    def run(ctx: TaskContext) -> TaskOutcome:
+        fresh = None if _full(ctx, output) else new_input(ctx, ref)
+        if fresh is None:
+            return ctx.write_checked(output, build(ctx.read(ref)))
+        key_columns = list(ctx.lake.contracts.get(output).business_key)
+        return ctx.write_checked(output, silver.upsert_latest(ctx.read(output), build(fresh), key_columns, order))
+
+    return Task(key, run, (ref,), (output,), description, output.schema)
 
 
 def by_event_date(
@@ -80,14 +121,29 @@ def by_event_date(
     description: str,
 ) -> Task:
     """A silver table partitioned by event date: only the dates present in newly loaded bronze rows are rebuilt,
-    each from every bronze row of that date (so late and out-of-order updates land in the right partition)."""
+    each from every bronze row of that date (so late and out-of-order updates land in the right partition). Which
+    bronze partitions hold which event dates is logged (`ops.bronze_event_dates`), so a rebuild reads only those."""
     source = TableRef.parse(bronze)
+
+    def pairs(rows: DataFrame) -> DataFrame:
+        return rows.select("ingestion_date", event_date().alias("event_date")).distinct()
 
     def run(ctx: TaskContext) -> TaskOutcome:
         rows = ctx.read(source)
         if _full(ctx, output):
-            return ctx.write_checked(output, build(rows))
-        dates = _dates(ctx.new_rows(source), event_date())
+            outcome = ctx.write_checked(output, build(rows))
+            record_event_dates(ctx.lake, source, pairs(rows), replace=True)
+            return outcome
+        new = ctx.lake.materialize(pairs(ctx.new_rows(source)))
+        loaded = new.collect()
+        dates = {str(d) if d is not None else "null" for _partition, d in loaded}
+        holding = partitions_holding(ctx.lake, source, dates)
+        if holding is None:  # never logged (a lakehouse from before the log): log every bronze partition once
+            record_event_dates(ctx.lake, source, pairs(rows), replace=True)
+        else:
+            record_event_dates(ctx.lake, source, new)
+            partitions = set(holding) | {str(p) for p, _d in loaded}
+            rows = rows.filter(F.col("ingestion_date").isin([dt.date.fromisoformat(p) for p in sorted(partitions)]))
         return ctx.write_partitions(output, build(rows.filter(_on(event_date(), dates))), dates)
 
     return Task(key, run, (source,), (output,), description, "silver")
@@ -248,11 +304,12 @@ def _tasks() -> tuple[Task, ...]:
             silver.clean_customer_changes,
             "Every distinct customer change, cleansed",
         ),
-        transform(
+        current_state(
             "silver_customers",
-            ("silver.customer_changes",),
+            "silver.customer_changes",
             silver_ref("customers"),
             silver.customers,
+            "updated_at",
             "Customers, current state",
         ),
         by_event_date(
@@ -304,7 +361,9 @@ def _tasks() -> tuple[Task, ...]:
             silver.store_sales,
             "Point-of-sale lines",
         ),
-        transform("silver_stores", ("bronze.store_sales",), silver_ref("stores"), silver.stores, "Stores"),
+        current_state(
+            "silver_stores", "bronze.store_sales", silver_ref("stores"), silver.stores, "reported_at", "Stores"
+        ),
     )
     gold_tasks = (
         Task(

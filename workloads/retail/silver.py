@@ -38,6 +38,15 @@ def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
     return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
 
 
+def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], order: str) -> DataFrame:
+    """A current-state table updated with candidate rows: per key, the row with the greatest `order` wins, and a
+    candidate wins a tie (candidates come from a later batch, which wins ties in a full rebuild too)."""
+    both = current.withColumn("_candidate", F.lit(0)).unionByName(candidates.withColumn("_candidate", F.lit(1)))
+    window = Window.partitionBy(*key).orderBy(F.col(order).desc(), F.col("_candidate").desc())
+    ranked = both.withColumn("_rank", F.row_number().over(window))
+    return ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate")
+
+
 def normalise_email(column: str) -> Column:
     return F.lower(F.trim(F.col(column)))
 
@@ -185,10 +194,11 @@ def store_sales(bronze: DataFrame) -> DataFrame:
 
 
 def stores(bronze_store_sales: DataFrame) -> DataFrame:
-    """The store entity: each store's latest name and city as the point-of-sale extracts report them."""
+    """The store entity: each store's latest name and city as the point-of-sale extracts report them, and when."""
     current = latest(keyed(bronze_store_sales, store_id=F.upper(F.trim("store_id"))), ["store_id"], [utc("sold_at")])
     return current.select(
         F.upper(F.trim("store_id")).alias("store_id"),
         F.trim("store_name").alias("store_name"),
         F.initcap(F.trim("store_city")).alias("city"),
+        utc("sold_at").alias("reported_at"),
     )

@@ -117,47 +117,51 @@ def apply_expectations(
     table: str,
     read: Callable[[str], DataFrame],
 ) -> Checked:
+    nothing_quarantined = df.limit(0).withColumn("_reason", F.lit(""))
     if not expectations:
-        return Checked(df, df.limit(0).withColumn("_reason", F.lit("")), [])
-    flagged = df
-    flags = []
-    for i, rule in enumerate(expectations):
-        flag = f"_dq_{i}"
-        flagged = rule.prepare(flagged, flag, read)
-        flags.append(flag)
+        return Checked(df, nothing_quarantined, [])
+    rules = [(rule, f"_dq_{i}") for i, rule in enumerate(expectations)]
+    flagged = _flag(df, rules, read)
     totals = flagged.agg(
         F.count(F.lit(1)).alias("rows"),
-        *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for f in flags],
+        *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for _rule, f in rules],
     ).collect()[0]
     results = [
         RuleResult(rule.name, rule.action.value, int(totals["rows"]) - int(totals[f] or 0), int(totals[f] or 0))
-        for rule, f in zip(expectations, flags, strict=True)
+        for rule, f in rules
     ]
-    for rule, f, result in zip(expectations, flags, results, strict=True):
+    for (rule, f), result in zip(rules, results, strict=True):
         if rule.action == Action.FAIL and result.failed:
-            row = flagged.filter(~F.col(f)).drop(*flags).limit(1).collect()[0].asDict()
+            row = flagged.filter(~F.col(f)).drop(*[f for _rule, f in rules]).limit(1).collect()[0].asDict()
             raise ExpectationFailed(
                 f"expectation {rule.name!r} ({rule.describe}) failed on {table}: {result.failed} row(s); "
                 f"first: {json.dumps(row, default=str, sort_keys=True)}"
             )
-    quarantine_flags = [f for rule, f in zip(expectations, flags, strict=True) if rule.action == Action.QUARANTINE]
-    dropping = [
-        f for rule, f in zip(expectations, flags, strict=True) if rule.action in (Action.DROP, Action.QUARANTINE)
-    ]
+    # The kept and quarantined rows are selected with the drop and quarantine rules only: warn and fail rules (a
+    # uniqueness window, a join per reference) are not evaluated again when the kept rows are written.
+    dropping = [(rule, f) for rule, f in rules if rule.action in (Action.DROP, Action.QUARANTINE)]
+    if not dropping:
+        return Checked(df, nothing_quarantined, results)
+    flagged = _flag(df, dropping, read)
+    quarantining = [(rule, f) for rule, f in dropping if rule.action == Action.QUARANTINE]
     keep = F.lit(True)
-    for f in dropping:
+    for _rule, f in dropping:
         keep = keep & F.col(f)
+    quarantine_condition = F.lit(False)
+    for _rule, f in quarantining:
+        quarantine_condition = quarantine_condition | ~F.col(f)
     reasons = F.concat_ws(
         "; ",
-        *[
-            F.when(~F.col(f), F.lit(f"expectation {rule.name} failed ({rule.describe})"))
-            for rule, f in zip(expectations, flags, strict=True)
-            if f in quarantine_flags
-        ],
+        *[F.when(~F.col(f), F.lit(f"expectation {rule.name} failed ({rule.describe})")) for rule, f in quarantining],
     )
-    quarantine_condition = F.lit(False)
-    for f in quarantine_flags:
-        quarantine_condition = quarantine_condition | ~F.col(f)
+    flags = [f for _rule, f in dropping]
     kept = flagged.filter(keep).drop(*flags)
     quarantined = flagged.filter(quarantine_condition).withColumn("_reason", reasons).drop(*flags)
     return Checked(kept, quarantined, results)
+
+
+def _flag(df: DataFrame, rules: Sequence[tuple[Expectation, str]], read: Callable[[str], DataFrame]) -> DataFrame:
+    """`df` with a boolean column per rule (named by the pair), true where the row passes."""
+    for rule, flag in rules:
+        df = rule.prepare(df, flag, read)
+    return df

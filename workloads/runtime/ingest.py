@@ -402,7 +402,10 @@ class Ingestor:
         if not files:
             return
         paths = ", ".join("'" + f.path.replace("'", "''") + "'" for f in files)
-        self.lake.delete(spec.bronze, f"_source_file IN ({paths})")
+        # The partition predicate prunes bronze to the files' ingestion dates: a long path's column statistics are
+        # truncated, so without it every delete scanned all of bronze.
+        dates = ", ".join(f"DATE'{d}'" for d in sorted({f.ingestion_date for f in files}))
+        self.lake.delete(spec.bronze, f"ingestion_date IN ({dates}) AND _source_file IN ({paths})")
         self.lake.delete(QUARANTINE, f"source = '{spec.name}' AND source_file IN ({paths})")
         self.lake.delete(LEDGER, f"source = '{spec.name}' AND file_path IN ({paths})")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, LongType, StringType, TimestampType
+from pyspark.sql.types import DateType, DoubleType, LongType, StringType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
 from retailflow.workloads.runtime.expectations import RuleResult
@@ -27,9 +27,10 @@ QUARANTINE = TableRef("ops", "quarantine")
 DQ_RESULTS = TableRef("ops", "dq_results")
 RUN_LOG = TableRef("ops", "run_log")
 PARTITION_LOG = TableRef("ops", "partition_log")
+EVENT_DATES = TableRef("ops", "bronze_event_dates")
 EVERYTHING = "*"  # a partition-log value: the whole table changed
 
-S, L, D, T = StringType(), LongType(), DoubleType(), TimestampType()
+S, L, D, T, DT = StringType(), LongType(), DoubleType(), TimestampType(), DateType()
 OPS_CONTRACTS = (
     TableContract(
         LEDGER,
@@ -100,6 +101,17 @@ OPS_CONTRACTS = (
             Column("logged_at", T, False),
         ),
         description="Which partitions of which table each task replaced (`*`: the whole table changed)",
+    ),
+    TableContract(
+        EVENT_DATES,
+        (
+            Column("table_name", S, False),
+            Column("ingestion_date", DT, False),
+            Column("event_date", S, False),
+            Column("logged_at", T, False),
+        ),
+        description="Which event dates each bronze ingestion_date partition holds (`null`: rows without one), so "
+        "an incremental rebuild of some event dates reads only the partitions that hold them",
     ),
 )
 
@@ -192,6 +204,37 @@ def changed_partitions(lake: Lakehouse, since: dt.datetime) -> dict[str, set[str
     for table_name, value in rows:
         changes[table_name].add(value)
     return changes
+
+
+def record_event_dates(lake: Lakehouse, table: TableRef, pairs: DataFrame, replace: bool = False) -> None:
+    """Log the (ingestion_date, event date) pairs of `table`'s rows; `replace` drops the table's earlier pairs
+    first (after a full rebuild). Extra pairs only cost reads, so a failed run may log a pair twice."""
+    if replace:
+        lake.delete(EVENT_DATES, f"table_name = '{table}'")
+    rows = pairs.select(
+        F.lit(str(table)).alias("table_name"),
+        F.col("ingestion_date"),
+        F.coalesce(F.col("event_date").cast("string"), F.lit("null")).alias("event_date"),
+        F.lit(utcnow()).cast("timestamp").alias("logged_at"),
+    ).distinct()
+    lake.write(EVENT_DATES, rows)
+
+
+def partitions_holding(lake: Lakehouse, table: TableRef, event_dates: set[str]) -> list[str] | None:
+    """The ingestion_date partitions of `table` that hold rows of `event_dates` (None: never logged, so any may)."""
+    if not lake.exists(EVENT_DATES):
+        return None
+    logged = lake.read(EVENT_DATES).filter(F.col("table_name") == str(table))
+    rows = (
+        logged.select(
+            F.col("ingestion_date").cast("string"), F.col("event_date").isin(sorted(event_dates)).alias("wanted")
+        )
+        .distinct()
+        .collect()
+    )
+    if not rows:
+        return None
+    return sorted({r[0] for r in rows if r[1]})
 
 
 class JsonFormatter(logging.Formatter):
