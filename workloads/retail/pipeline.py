@@ -18,7 +18,7 @@ from retailflow.workloads.retail.sources import SOURCES
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.graph import PipelineGraph, Task, Workload
 from retailflow.workloads.runtime.ingest import SourceSpec
-from retailflow.workloads.runtime.ops import partitions_holding, record_event_dates
+from retailflow.workloads.runtime.ops import NO_DATE, date_text, partitions_holding, record_event_dates
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
 from retailflow.workloads.runtime.tables import TableRef
 
@@ -60,13 +60,13 @@ def transform(key: str, inputs: tuple[str, ...], output: TableRef, build: object
 
 def _dates(df: DataFrame, column: Column | str) -> set[str]:
     value = F.col(column) if isinstance(column, str) else column
-    return {str(r[0]) if r[0] is not None else "null" for r in df.select(value.alias("d")).distinct().collect()}
+    return {date_text(r[0]) for r in df.select(value.alias("d")).distinct().collect()}
 
 
 def _on(column: Column | str, dates: set[str]) -> Column:
     value = F.col(column) if isinstance(column, str) else column
-    matches = value.cast("string").isin(sorted(d for d in dates if d != "null"))
-    return matches | value.isNull() if "null" in dates else matches
+    matches = value.cast("string").isin(sorted(d for d in dates if d != NO_DATE))
+    return matches | value.isNull() if NO_DATE in dates else matches
 
 
 def _full(ctx: TaskContext, output: TableRef) -> bool:
@@ -136,7 +136,7 @@ def by_event_date(
             return outcome
         new = ctx.lake.materialize(pairs(ctx.new_rows(source)))
         loaded = new.collect()
-        dates = {str(d) if d is not None else "null" for _partition, d in loaded}
+        dates = {date_text(d) for _partition, d in loaded}
         holding = partitions_holding(ctx.lake, source, dates)
         if holding is None:  # never logged (a lakehouse from before the log): log every bronze partition once
             record_event_dates(ctx.lake, source, pairs(rows), replace=True)
@@ -165,7 +165,7 @@ def build_payments(ctx: TaskContext) -> TaskOutcome:
     dates = changed_orders | _dates(paid.join(known, "order_id", "left"), "order_date")
     affected = known.filter(_on("order_date", dates)).select("order_id")
     subset = bronze.join(affected, F.trim(bronze["order_id"]) == affected["order_id"], "left_semi")
-    if "null" in dates:
+    if NO_DATE in dates:
         subset = subset.unionByName(bronze.join(known, F.trim(bronze["order_id"]) == known["order_id"], "left_anti"))
     return ctx.write_partitions(output, silver.payments(subset, orders), dates)
 

@@ -14,6 +14,7 @@ from retailflow.workloads.runtime.expectations import Checked, Expectation, appl
 from retailflow.workloads.runtime.ingest import Ingestor
 from retailflow.workloads.runtime.ops import (
     EVERYTHING,
+    NO_DATE,
     QUARANTINE,
     changed_partitions,
     last_success_started,
@@ -127,9 +128,9 @@ class TaskContext:
         (column,) = self.lake.contracts.get(ref).partition_by
         if not dates:
             return TaskOutcome()
-        literals = ", ".join(f"DATE'{d}'" for d in sorted(d for d in dates if d != "null"))
+        literals = ", ".join(f"DATE'{d}'" for d in sorted(d for d in dates if d != NO_DATE))
         condition = " OR ".join(
-            [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * ("null" in dates)
+            [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * (NO_DATE in dates)
         )
         checked = self.check(self.lake.materialize(df), ref)
         self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition)

@@ -29,6 +29,13 @@ RUN_LOG = TableRef("ops", "run_log")
 PARTITION_LOG = TableRef("ops", "partition_log")
 EVENT_DATES = TableRef("ops", "bronze_event_dates")
 EVERYTHING = "*"  # a partition-log value: the whole table changed
+NO_DATE = "null"  # a partition-log or event-date value: the rows whose date is null
+
+
+def date_text(value: object) -> str:
+    """A date (or None) as the partition log and the event-date log write it."""
+    return NO_DATE if value is None else str(value)
+
 
 S, L, D, T, DT = StringType(), LongType(), DoubleType(), TimestampType(), DateType()
 OPS_CONTRACTS = (
@@ -214,9 +221,9 @@ def record_event_dates(lake: Lakehouse, table: TableRef, pairs: DataFrame, repla
     rows = pairs.select(
         F.lit(str(table)).alias("table_name"),
         F.col("ingestion_date"),
-        F.coalesce(F.col("event_date").cast("string"), F.lit("null")).alias("event_date"),
+        F.coalesce(F.col("event_date").cast("string"), F.lit(NO_DATE)).alias("event_date"),
         F.lit(utcnow()).cast("timestamp").alias("logged_at"),
-    ).distinct()
+    )
     lake.write(EVENT_DATES, rows)
 
 
