@@ -176,6 +176,20 @@ def test_fail_expectation_names_the_rule_and_a_row(engine):
     assert (checked.results[0].passed, checked.results[0].failed) == (1, 1)
 
 
+def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
+    """A warn rule counts by grouping the key; a quarantine rule flags each row: both count the same failures."""
+    df = engine.spark.createDataFrame([(k,) for k in ("a", "a", "b", "c", "c", "c", None, None)], "id string")
+    warned = apply_expectations(df, [unique(["id"], Action.WARN)], "t", lambda _: df)
+    quarantined = apply_expectations(df, [unique(["id"], Action.QUARANTINE)], "t", lambda _: df)
+    assert (
+        [(r.passed, r.failed) for r in warned.results]
+        == [(1, 7)]
+        == [(r.passed, r.failed) for r in quarantined.results]
+    )
+    assert warned.kept.count() == 8 and [r.id for r in quarantined.kept.collect()] == ["b"]
+    assert quarantined.quarantined.count() == 7
+
+
 SPEC = Scd2Spec(key=("id",), tracked=("tier",), sequence="ts", surrogate_key="sk")
 
 
