@@ -76,13 +76,16 @@ def _version(lake, ref: TableRef) -> int:
 
 def test_a_table_written_under_an_older_contract_is_rebuilt_in_full(engine, tmp_path):
     settings, lake = loaded(engine, tmp_path, days=2, seed=5)
-    stores = TableRef("silver", "stores")
-    expected = contents(lake, stores)
-    older = lake.read(stores).drop("reported_at")  # as written before the column was added to the contract
-    older.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(lake.path(stores)))
+    # As written before a column was added to the contract: a current-state table and the SCD2 dimension.
+    older = {TableRef("silver", "stores"): "reported_at", TableRef("gold", "dim_customer"): "last_name"}
+    expected = {ref: contents(lake, ref) for ref in older}
+    for ref, added in older.items():
+        frame = lake.read(ref).drop(added)
+        frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(str(lake.path(ref)))
     assert run_local(settings, engine=engine).ok
-    assert lake.read(stores).columns == lake.contracts.get(stores).column_names
-    assert contents(lake, stores) == expected
+    for ref in older:
+        assert lake.read(ref).columns == lake.contracts.get(ref).column_names
+        assert contents(lake, ref) == expected[ref]
 
 
 def test_a_lakehouse_without_the_event_date_log_logs_every_bronze_partition_on_its_next_run(engine, tmp_path):

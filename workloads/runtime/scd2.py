@@ -70,9 +70,10 @@ def build_history(changes: DataFrame, spec: Scd2Spec) -> DataFrame:
     )
 
 
-def apply_scd2(lake: Lakehouse, ref: TableRef, changes: DataFrame, spec: Scd2Spec) -> None:
-    """Merge `changes` into the SCD2 dimension `ref`."""
-    if not lake.exists(ref):
+def apply_scd2(lake: Lakehouse, ref: TableRef, changes: DataFrame, spec: Scd2Spec, rebuild: bool = False) -> None:
+    """Merge `changes` into the SCD2 dimension `ref`; with `rebuild` (or no table yet), replace it with the
+    history of `changes` alone."""
+    if rebuild or not lake.exists(ref):
         lake.write(ref, build_history(changes, spec), mode="overwrite")
         return
     target = lake.read(ref)
