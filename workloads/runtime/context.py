@@ -17,6 +17,7 @@ from retailflow.workloads.runtime.ops import (
     NO_DATE,
     QUARANTINE,
     changed_partitions,
+    date_literals,
     last_success_started,
     log_partitions,
     record_dq_results,
@@ -128,7 +129,7 @@ class TaskContext:
         (column,) = self.lake.contracts.get(ref).partition_by
         if not dates:
             return TaskOutcome()
-        literals = ", ".join(f"DATE'{d}'" for d in sorted(d for d in dates if d != NO_DATE))
+        literals = date_literals(d for d in dates if d != NO_DATE)
         condition = " OR ".join(
             [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * (NO_DATE in dates)
         )

@@ -159,7 +159,7 @@ def apply_expectations(
                 f"first: {json.dumps(row, default=str, sort_keys=True)}"
             )
     # The kept and quarantined rows are selected with the drop and quarantine rules only: warn and fail rules (a
-    # uniqueness window, a join per reference) are not evaluated again when the kept rows are written.
+    # join per reference) are not evaluated again when the kept rows are written.
     dropping = [(rule, f) for rule, f in rules if rule.action in (Action.DROP, Action.QUARANTINE)]
     if not dropping:
         return Checked(df, nothing_quarantined, results)

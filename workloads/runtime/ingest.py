@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, DateType, StringType, StructType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
-from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, utcnow
+from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, utcnow
 from retailflow.workloads.runtime.tables import Lakehouse, TableRef
 
 log = logging.getLogger("retailflow.ingest")
@@ -404,7 +404,7 @@ class Ingestor:
         paths = ", ".join("'" + f.path.replace("'", "''") + "'" for f in files)
         # The partition predicate prunes bronze to the files' ingestion dates: a long path's column statistics are
         # truncated, so without it every delete scanned all of bronze.
-        dates = ", ".join(f"DATE'{d}'" for d in sorted({f.ingestion_date for f in files}))
+        dates = date_literals({f.ingestion_date for f in files})
         self.lake.delete(spec.bronze, f"ingestion_date IN ({dates}) AND _source_file IN ({paths})")
         self.lake.delete(QUARANTINE, f"source = '{spec.name}' AND source_file IN ({paths})")
         self.lake.delete(LEDGER, f"source = '{spec.name}' AND file_path IN ({paths})")

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,6 +35,11 @@ NO_DATE = "null"  # a partition-log or event-date value: the rows whose date is 
 def date_text(value: object) -> str:
     """A date (or None) as the partition log and the event-date log write it."""
     return NO_DATE if value is None else str(value)
+
+
+def date_literals(dates: Iterable[str]) -> str:
+    """ISO dates as a SQL list of date literals (for `IN (...)` predicates that prune date partitions)."""
+    return ", ".join(f"DATE'{d}'" for d in sorted(dates))
 
 
 S, L, D, T, DT = StringType(), LongType(), DoubleType(), TimestampType(), DateType()
