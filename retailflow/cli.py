@@ -219,6 +219,7 @@ def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConf
         engine=local.engine.kind,
         remote_url=local.engine.remote_url,
         max_line_bytes=local.max_line_bytes,
+        engine_memory_budget_mb=local.engine.memory_budget_mb,
     )
     return local, settings
 
@@ -339,7 +340,7 @@ def run(
         bool, typer.Option("--full-refresh", help="Rebuild every silver and gold table, ignoring watermarks.")
     ] = False,
 ) -> None:
-    """Run the pipeline graph locally (embedded Sail engine, local Delta tables)."""
+    """Run the pipeline graph locally (Sail engine process, local Delta tables)."""
     summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json, full_refresh)
     if not summary.ok:
         raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""Running the pipeline graph on this machine: the embedded engine, local Delta tables, one run at a time."""
+"""Running the pipeline graph on this machine: the local engine, local Delta tables, one run at a time."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class LocalRunSettings:
     engine: str = "local"
     remote_url: str | None = None
     max_line_bytes: int = 1 << 20
+    engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RunSummary:
     reports: list[TaskReport]
     seconds: float
     tasks_run: list[str] = field(default_factory=list)
+    engine_restarts: int = 0
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,7 @@ class RunSummary:
             "run_id": self.run_id,
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
+            "engine_restarts": self.engine_restarts,
             "tasks": [
                 {
                     "task": r.task,
@@ -84,12 +87,16 @@ def run_local(
     started = time.perf_counter()
     with lakehouse_lock(settings.lakehouse):
         own_engine = engine is None
-        active = engine or create_engine(settings.engine, settings.remote_url)
+        active = engine or create_engine(settings.engine, settings.remote_url, settings.engine_memory_budget_mb)
+        restarts_before = active.restarts
         try:
             lake = open_lakehouse(active, settings, fault_hook)
             run_id = new_run_id()
 
             def make_context(task: str) -> TaskContext:
+                nonlocal lake
+                if active.renew():  # a new engine process, so a new session for the lakehouse
+                    lake = open_lakehouse(active, settings, fault_hook)
                 return TaskContext(
                     lake=lake,
                     capabilities=active.capabilities,
@@ -104,7 +111,8 @@ def run_local(
                 )
 
             reports = run_graph(PIPELINE, make_context, tasks, on_event)
+            restarts = active.restarts - restarts_before
         finally:
             if own_engine:
                 active.close()
-    return RunSummary(run_id, reports, time.perf_counter() - started, tasks)
+    return RunSummary(run_id, reports, time.perf_counter() - started, tasks, restarts)

@@ -83,6 +83,13 @@ def test_bad_edit_names_the_field(env_dir: Path, case: str):
     assert "\n" not in message
 
 
+def test_local_engine_memory_budget_is_validated(env_dir: Path):
+    assert load_local(env_dir).engine.memory_budget_mb == 256
+    edit(env_dir, "local", lambda d: d["engine"].update(memory_budget_mb=16))
+    with pytest.raises(ConfigError, match=r"local\.yaml: engine\.memory_budget_mb: .*greater than or equal to 128"):
+        load_local(env_dir)
+
+
 def test_prod_must_stay_private(env_dir: Path):
     edit(env_dir, "prod", lambda d: d["workspace"].update(public_network_access=True))
     with pytest.raises(ConfigError, match="prod must be private"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -236,7 +237,7 @@ def test_a_second_run_on_the_same_lakehouse_is_refused(tmp_path):
 
 
 def test_the_local_engine_checkpoints_into_its_own_scratch_directory(engine):
-    scratch = engine._scratch
+    scratch = engine.scratch
     assert scratch is not None and scratch.is_dir()
     frame = engine.spark.range(5).checkpoint(eager=True)
     assert sorted(r["id"] for r in frame.collect()) == [0, 1, 2, 3, 4]
@@ -247,7 +248,7 @@ def test_closing_the_local_engine_removes_its_scratch_directory():
     # In a process of its own: one local engine per process, as the CLI and the job entry point run it.
     script = (
         "from retailflow.workloads.runtime.engine import start_local\n"
-        "engine = start_local(); scratch = engine._scratch\n"
+        "engine = start_local(); scratch = engine.scratch\n"
         "engine.spark.range(3).checkpoint(eager=True).collect()\n"
         "engine.close(); print(scratch.exists())\n"
     )
@@ -257,10 +258,67 @@ def test_closing_the_local_engine_removes_its_scratch_directory():
 
 
 def test_engine_settings_do_not_override_the_environment(monkeypatch):
-    from retailflow.workloads.runtime.engine import _environment
+    from retailflow.workloads.runtime.engine import LOCAL_ENGINE_SETTINGS, _server_environment
 
-    monkeypatch.setenv("SAIL_TEST_SETTING", "mine")
-    monkeypatch.delenv("SAIL_OTHER_SETTING", raising=False)
-    with _environment({"SAIL_TEST_SETTING": "default", "SAIL_OTHER_SETTING": "default"}):
-        assert (os.environ["SAIL_TEST_SETTING"], os.environ["SAIL_OTHER_SETTING"]) == ("mine", "default")
-    assert "SAIL_OTHER_SETTING" not in os.environ
+    setting = next(iter(LOCAL_ENGINE_SETTINGS))
+    monkeypatch.setenv(setting, "mine")
+    environment = _server_environment(Path("/scratch"))
+    assert environment[setting] == "mine"
+    assert environment["SAIL_EXECUTION__CHECKPOINT__PATH"] == "/scratch"
+    assert all(environment[k] == v for k, v in LOCAL_ENGINE_SETTINGS.items() if k != setting)
+
+
+def _children() -> set[int]:
+    """Our live child processes (the local engine runs as one)."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE}
+
+
+def test_an_engine_over_its_memory_budget_is_restarted_between_tasks():
+    from retailflow.workloads.runtime.engine import start_local
+
+    before = _children()
+    engine = start_local(memory_budget_mb=1)  # any engine holds more than 1 MiB
+    try:
+        first = engine.spark
+        assert first.range(1000).selectExpr("id % 10 AS k").groupBy("k").count().count() == 10
+        assert engine.renew() is True and engine.restarts == 1
+        assert engine.spark is not first
+        # A frame checkpointed on the new engine is read back from it, though the client's active session is the
+        # session fixture's engine or the stopped one.
+        lake = Lakehouse(engine.spark, "retailflow_local", ContractRegistry(), checkpoints=True)
+        assert sorted(r["id"] for r in lake.materialize(engine.spark.range(4)).collect()) == [0, 1, 2, 3]
+        assert engine._local is not None and engine._local._spare is not None  # the next restart's engine
+    finally:
+        engine.close()
+    assert first.is_stopped and _children() == before  # the old engine, the one in use and the spare: all stopped
+
+
+def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
+    from retailflow.workloads.runtime.engine import start_local
+
+    engine = start_local(memory_budget_mb=4096)
+    try:
+        kept = engine.spark
+        assert engine.renew() is False and engine.spark is kept
+        os.kill(engine._local.server._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        engine._local.server._process.wait()  # type: ignore[union-attr]
+        assert engine.renew() is True
+        assert engine.spark.range(3).count() == 3
+    finally:
+        engine.close()
+
+
+def test_a_local_engine_that_cannot_start_is_a_clear_error(monkeypatch):
+    from retailflow.workloads.runtime.engine import EngineError, start_local
+
+    monkeypatch.setenv("SAIL_RUNTIME__MEMORY_POOL__TYPE", "no-such-pool")
+    with pytest.raises(EngineError, match=r"the local engine exited before it listened \(exit code 1\)"):
+        start_local()
+
+
+def test_an_engine_without_a_budget_has_no_spare_and_is_never_restarted(engine):
+    assert engine._local is not None and engine._local._spare is None
+    engine.spark.range(100_000).selectExpr("id % 7 AS k").groupBy("k").count().collect()
+    assert engine.renew() is False

@@ -264,6 +264,9 @@ class EnvironmentConfig(Strict):
 class EngineSettings(Strict):
     kind: Literal["local", "remote"] = "local"
     remote_url: str | None = Field(default=None, pattern=r"^sc://")
+    # The local engine (a child process) is restarted between tasks once its resident memory is over this: its
+    # allocator keeps memory that large queries freed. None: never restarted.
+    memory_budget_mb: int | None = Field(default=None, ge=128)
 
     @model_validator(mode="after")
     def url_for_remote(self) -> EngineSettings:

@@ -4,10 +4,15 @@ consistent with the data."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
+
 import pytest
 
 from retailflow.local_run import open_lakehouse, run_local
 from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.workloads.runtime.engine import start_local
 from retailflow.workloads.runtime.ops import LEDGER
 from retailflow.workloads.runtime.tables import TableRef
 
@@ -69,3 +74,35 @@ def test_orphan_files_of_a_crashed_writer_are_invisible(engine, fresh, clean_run
     orphan = lake.path(ref) / "part-99999-crashed-writer.snappy.parquet"
     orphan.write_bytes(b"PAR1 not a finished file")
     assert contents(lake, ref) == clean_run[ref]
+
+
+def test_restarting_the_engine_before_every_task_changes_nothing(engine, fresh, clean_run):
+    # A budget no engine fits in: the run's own engine is replaced before every task.
+    summary = run_local(dataclasses.replace(fresh, engine_memory_budget_mb=1))
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    assert summary.engine_restarts == len(summary.reports) == 24
+    assert snapshot(open_lakehouse(engine, fresh)) == clean_run
+
+
+def test_an_engine_killed_mid_write_fails_that_task_only_and_the_rerun_completes(engine, fresh, clean_run):
+    own = start_local()
+    killed: list[TableRef] = []
+
+    def kill_engine(at: str, ref: TableRef) -> None:
+        if at == "before_write" and ref == TableRef("silver", "orders") and not killed:
+            killed.append(ref)
+            os.kill(own._local.server._process.pid, signal.SIGKILL)  # type: ignore[union-attr]
+            own._local.server._process.wait()  # type: ignore[union-attr]
+
+    try:
+        crashed = run_local(fresh, engine=own, fault_hook=kill_engine)
+    finally:
+        own.close()
+    status = {r.task: r.status for r in crashed.reports}
+    assert killed and status["silver_orders"] == "failed"
+    assert status["silver_order_lines"] == "skipped"  # downstream of the failed task
+    assert status["silver_clickstream"] == "succeeded"  # after it, on a new engine
+    assert own.restarts == 1
+    resumed = run_local(fresh, engine=engine)
+    assert resumed.ok, [(r.task, r.error) for r in resumed.reports if r.error]
+    assert snapshot(open_lakehouse(engine, fresh)) == clean_run

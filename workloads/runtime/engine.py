@@ -8,14 +8,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pyspark.sql import SparkSession
+
+if TYPE_CHECKING:
+    from pyspark.sql.connect.client.retries import RetryPolicy
 
 log = logging.getLogger("retailflow.engine")
 
@@ -54,28 +58,164 @@ CAPABILITIES = {
 }
 
 
+class EngineError(RuntimeError):
+    """The local engine could not start, or stopped."""
+
+
+class SailServerProcess:
+    """The local engine: a Sail Spark Connect server in a child process of ours, on loopback (port 0).
+
+    A process of its own rather than a thread of ours, so that the memory its allocator keeps after large queries
+    can be given back by restarting it between tasks, and an engine that dies fails a task, not the run."""
+
+    def __init__(self, environment: dict[str, str]) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", f"{__package__}.sail_server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=environment,
+            text=True,
+            start_new_session=True,  # a terminal's Ctrl-C goes to us; we stop the engine
+        )
+        assert self._process.stdout is not None
+        address = self._process.stdout.readline().strip()
+        if not address:
+            code = self._process.wait(timeout=30)
+            raise EngineError(f"the local engine exited before it listened (exit code {code}); see its log above")
+        self.url = f"sc://{address}"
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def resident_bytes(self) -> int | None:
+        """The server process's resident memory (Linux), or None when it cannot be read."""
+        try:
+            pages = int(Path(f"/proc/{self._process.pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+        return pages * os.sysconf("SC_PAGE_SIZE")
+
+    def stop(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+class LocalSail:
+    """The local engine's processes: the server in use with its session, and, when the engine has a memory budget,
+    a spare one started in the background, so that a restart between tasks is a switch of sessions, not a start-up
+    on the critical path (the old server is stopped in the background as well)."""
+
+    def __init__(self, scratch: Path, memory_budget: int | None) -> None:
+        self.scratch = scratch
+        self.memory_budget = memory_budget
+        self.server, self.spark = self._start()
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retailflow-engine-spare")
+        self._spare: Future[tuple[SailServerProcess, SparkSession]] | None = None
+        if memory_budget is not None:
+            self._spare = self._starter.submit(self._start)
+
+    def _start(self) -> tuple[SailServerProcess, SparkSession]:
+        server = SailServerProcess(_server_environment(self.scratch))
+        spark = _session(server.url)
+        spark.client.set_retry_policies([_retries_while_running(server)])
+        return server, spark
+
+    def needs_restart(self) -> bool:
+        """The server has stopped, or holds more resident memory than the budget."""
+        if not self.server.running:
+            log.warning("the local engine stopped; starting a new one")
+            return True
+        resident = self.server.resident_bytes()
+        if self.memory_budget is None or resident is None or resident <= self.memory_budget:
+            return False
+        log.info("restarting the local engine: %d MiB resident, over its budget", resident >> 20)
+        return True
+
+    def restart(self) -> SparkSession:
+        old = self.server, self.spark
+        self.server, self.spark = self._take_spare() or self._start()
+        self._starter.submit(_stop, *old)  # in the background too: the next task need not wait for it to exit
+        if self.memory_budget is not None:
+            self._spare = self._starter.submit(self._start)
+        return self.spark
+
+    def _take_spare(self) -> tuple[SailServerProcess, SparkSession] | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            return spare.result()
+        except EngineError as err:
+            log.warning("the spare local engine did not start (%s)", err)
+            return None
+
+    def close(self) -> None:
+        _stop(self.server, self.spark)
+        spare = self._take_spare()
+        if spare is not None:
+            _stop(*spare)
+        self._starter.shutdown()
+
+
+def _retries_while_running(server: SailServerProcess) -> RetryPolicy:
+    """The client's default retries of an unavailable server, only while our engine process runs: a call to a dead
+    engine fails at once (the default policy retries for ten minutes)."""
+    from pyspark.sql.connect.client.retries import DefaultPolicy  # Spark Connect only, as the local engine is
+
+    class WhileRunning(DefaultPolicy):
+        def can_retry(self, error: BaseException) -> bool:
+            return server.running and bool(super().can_retry(error))
+
+    return WhileRunning()
+
+
+def _stop(server: SailServerProcess, spark: SparkSession) -> None:
+    if server.running:
+        spark.stop()
+    server.stop()
+
+
 @dataclass
 class Engine:
+    """A session on one of the engines, and what that engine can do. `spark` changes when `renew()` restarts a
+    local engine."""
+
     spark: SparkSession
     kind: str
     capabilities: Capabilities
-    _server: Any = field(default=None, repr=False)
-    _scratch: Path | None = field(default=None, repr=False)
+    _local: LocalSail | None = field(default=None, repr=False)
+    restarts: int = 0
+
+    def renew(self) -> bool:
+        """Between tasks: restart a local engine that is over its memory budget or has stopped. True when it was
+        restarted; the old session, and every frame of it, is gone."""
+        if self._local is None or not self._local.needs_restart():
+            return False
+        self.spark = self._local.restart()
+        self.restarts += 1
+        return True
+
+    @property
+    def scratch(self) -> Path | None:
+        return self._local.scratch if self._local is not None else None
 
     def close(self) -> None:
-        if self._server is not None:
-            self.spark.stop()
-            self._server.stop()
-            self._server = None
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        if self._local is not None:
+            self._local.close()
+            shutil.rmtree(self._local.scratch, ignore_errors=True)
+            self._local = None
 
 
-# Settings of the local engine (Sail reads them from the environment when its server is created); a variable
-# already set in the environment wins. Query operators share a bounded memory pool and spill to disk beyond it;
-# "latest row per key" windows (row_number = 1) run as a per-key top-1 instead of a full sort (about 15% faster on
-# the silver deduplications at scale 10, with no more memory).
+# Settings of the local engine (Sail reads them from the environment its server starts in); a variable already set
+# in our environment wins. Query operators share a bounded memory pool and spill to disk beyond it; "latest row per
+# key" windows (row_number = 1) run as a per-key top-1 instead of a full sort (about 15% faster on the silver
+# deduplications at scale 10, with no more memory).
 LOCAL_ENGINE_SETTINGS = {
     "SAIL_RUNTIME__MEMORY_POOL__TYPE": "fair",
     "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE": str(1 << 30),
@@ -83,34 +223,30 @@ LOCAL_ENGINE_SETTINGS = {
 }
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """`values` set in the environment for the duration (existing variables win), then restored."""
-    added = {k: v for k, v in values.items() if k not in os.environ}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for key in added:
-            os.environ.pop(key, None)
+def _server_environment(scratch: Path) -> dict[str, str]:
+    return {**LOCAL_ENGINE_SETTINGS, "SAIL_EXECUTION__CHECKPOINT__PATH": str(scratch), **os.environ}
 
 
-def start_local() -> Engine:
-    """An in-process Sail Spark Connect server on loopback (port 0), and a session connected to it.
+def _session(url: str) -> SparkSession:
+    spark = SparkSession.builder.remote(url).create()  # never an existing session of another engine
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    return spark
+
+
+def start_local(memory_budget_mb: int | None = None) -> Engine:
+    """A local Sail engine (a child process) and a session connected to it. With `memory_budget_mb`, `renew()`
+    restarts the engine between tasks once its resident memory is over the budget.
 
     Checkpoints (frames computed once, then checked and written from files) go to a private scratch directory
     that `close()` removes."""
-    from pysail.spark import SparkConnectServer  # the local engine only; never installed on Databricks
-
     scratch = Path(tempfile.mkdtemp(prefix="retailflow-checkpoints-"))
-    with _environment({**LOCAL_ENGINE_SETTINGS, "SAIL_EXECUTION__CHECKPOINT__PATH": str(scratch)}):
-        server = SparkConnectServer("127.0.0.1", 0)
-        server.start(background=True)
-    host, port = server.listening_address
-    spark = SparkSession.builder.remote(f"sc://{host}:{port}").create()  # never an existing session of another engine
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    log.info("local Sail engine on %s:%s", host, port)
-    return Engine(spark, "local", CAPABILITIES["local"], server, scratch)
+    try:
+        local = LocalSail(scratch, memory_budget_mb << 20 if memory_budget_mb is not None else None)
+    except EngineError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    log.info("local Sail engine on %s", local.server.url)
+    return Engine(local.spark, "local", CAPABILITIES["local"], local)
 
 
 def connect_remote(url: str) -> Engine:
@@ -127,9 +263,9 @@ def databricks_session() -> Engine:
     return Engine(spark, "databricks", CAPABILITIES["databricks"])
 
 
-def create_engine(kind: str, url: str | None = None) -> Engine:
+def create_engine(kind: str, url: str | None = None, memory_budget_mb: int | None = None) -> Engine:
     if kind == "local":
-        return start_local()
+        return start_local(memory_budget_mb)
     if kind == "remote":
         if not url:
             raise ValueError("engine 'remote' needs a Spark Connect URL (sc://host:port)")

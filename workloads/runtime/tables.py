@@ -100,7 +100,7 @@ class Lakehouse:
 
     def materialize(self, df: DataFrame) -> DataFrame:
         """`df` computed once (when the engine can checkpoint), for a frame that is read more than once."""
-        return df.checkpoint(eager=True) if self.checkpoints else df
+        return _checkpoint(df) if self.checkpoints else df
 
     @contextmanager
     def _writing(self, ref: TableRef) -> Iterator[None]:
@@ -155,3 +155,19 @@ class Lakehouse:
 
     def sql(self, query: str) -> DataFrame:
         return self.spark.sql(query)
+
+
+def _checkpoint(df: DataFrame) -> DataFrame:
+    """`df.checkpoint(eager=True)` with `df`'s session as this thread's active one while it runs: the Spark Connect
+    client gives the checkpointed frame the thread's active session, not `df`'s, and after a restart of the local
+    engine (or with two engines in one process) that is another engine's."""
+    session = df.sparkSession
+    holder = getattr(type(session), "_active_session", None)  # Spark Connect: a thread-local
+    if holder is None:
+        return df.checkpoint(eager=True)
+    previous = getattr(holder, "session", None)
+    holder.session = session
+    try:
+        return df.checkpoint(eager=True)
+    finally:
+        holder.session = previous
