@@ -12,6 +12,7 @@ from retailflow.workloads.retail.contracts import registry
 from retailflow.workloads.retail.pipeline import PIPELINE
 from retailflow.workloads.runtime.context import TaskContext
 from retailflow.workloads.runtime.engine import Engine, create_engine
+from retailflow.workloads.runtime.ops import last_success_starts
 from retailflow.workloads.runtime.runner import TaskReport, lakehouse_lock, new_run_id, run_graph
 from retailflow.workloads.runtime.tables import FaultHook, Lakehouse
 
@@ -92,6 +93,7 @@ def run_local(
         try:
             lake = open_lakehouse(active, settings, fault_hook)
             run_id = new_run_id()
+            watermarks = {} if full_refresh else last_success_starts(lake)
 
             def make_context(task: str) -> TaskContext:
                 nonlocal lake
@@ -108,6 +110,7 @@ def run_local(
                     replay=replay,
                     max_line_bytes=settings.max_line_bytes,
                     full_refresh=full_refresh,
+                    watermarks=watermarks,
                 )
 
             reports = run_graph(PIPELINE, make_context, tasks, on_event)

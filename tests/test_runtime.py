@@ -124,9 +124,21 @@ def test_exactly_once_over_reruns_and_new_files(lake, tmp_path):
     assert sorted(r["id"] for r in lake.read(EVENTS.bronze).collect()) == ["a", "b", "c"]
 
 
+def test_rows_the_runtime_appends_are_checked_against_the_contract_first(lake):
+    lake.append_rows(STRICT.ref, [{"id": "a", "qty": 1}, {"qty": None, "id": "b"}])
+    assert sorted(tuple(r) for r in lake.read(STRICT.ref).collect()) == [("a", 1), ("b", None)]
+    with pytest.raises(ContractViolation, match=r"table silver.strict: column 'id' is NOT NULL .* row 1 has null"):
+        lake.append_rows(STRICT.ref, [{"id": "c", "qty": 1}, {"id": None, "qty": 2}])
+    with pytest.raises(ContractViolation, match=r"column 'qty' is missing from row 0"):
+        lake.append_rows(STRICT.ref, [{"id": "d"}])
+    with pytest.raises(ContractViolation, match=r"column 'extra' is not in row 0"):
+        lake.append_rows(STRICT.ref, [{"id": "d", "qty": 1, "extra": 2}])
+    assert lake.read(STRICT.ref).count() == 2  # nothing of a rejected batch was written
+
+
 def test_a_batch_that_crashed_before_its_ledger_commit_is_retried_cleanly(lake, tmp_path):
     raw = tmp_path / "raw"
-    land(raw, "events", "2026-01-01", "e1.jsonl", '{"id": "a", "qty": 1}\n')
+    land(raw, "events", "2026-01-01", "e1.jsonl", '{"id": "a", "qty": 1}\n{not json\n')
 
     def crash_on_ledger(point: str, ref: TableRef) -> None:
         if ref == LEDGER and point == "before_write":
@@ -136,8 +148,12 @@ def test_a_batch_that_crashed_before_its_ledger_commit_is_retried_cleanly(lake, 
     with pytest.raises(RuntimeError, match="injected"):
         Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS)
     lake.fault_hook = None
+    assert lake.read(EVENTS.bronze).count() == 1 and lake.read(QUARANTINE).count() == 1  # left behind
     assert Ingestor(lake, raw, "run2", 1 << 20).ingest(EVENTS).rows_loaded == 1
     assert [r["id"] for r in lake.read(EVENTS.bronze).collect()] == ["a"]
+    assert [r["batch_id"] for r in lake.read(QUARANTINE).collect()] == [
+        r["batch_id"] for r in lake.read(LEDGER).collect()
+    ]
 
 
 def test_csv_with_quotes_ragged_lines_and_bad_files(lake, tmp_path):

@@ -18,7 +18,13 @@ from retailflow.workloads.retail.sources import SOURCES
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.graph import PipelineGraph, Task, Workload
 from retailflow.workloads.runtime.ingest import SourceSpec
-from retailflow.workloads.runtime.ops import NO_DATE, date_text, partitions_holding, record_event_dates
+from retailflow.workloads.runtime.ops import (
+    NO_DATE,
+    date_text,
+    log_event_dates,
+    partitions_holding,
+    record_event_dates,
+)
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
 from retailflow.workloads.runtime.tables import TableRef
 
@@ -134,14 +140,13 @@ def by_event_date(
             outcome = ctx.write_checked(output, build(rows))
             record_event_dates(ctx.lake, source, pairs(rows), replace=True)
             return outcome
-        new = ctx.lake.materialize(pairs(ctx.new_rows(source)))
-        loaded = new.collect()
+        loaded = [(partition, day) for partition, day in pairs(ctx.new_rows(source)).collect()]
         dates = {date_text(d) for _partition, d in loaded}
         holding = partitions_holding(ctx.lake, source, dates)
         if holding is None:  # never logged (a lakehouse from before the log): log every bronze partition once
             record_event_dates(ctx.lake, source, pairs(rows), replace=True)
         else:
-            record_event_dates(ctx.lake, source, new)
+            log_event_dates(ctx.lake, source, loaded)
             partitions = set(holding) | {str(p) for p, _d in loaded}
             rows = rows.filter(F.col("ingestion_date").isin([dt.date.fromisoformat(p) for p in sorted(partitions)]))
         return ctx.write_partitions(output, build(rows.filter(_on(event_date(), dates))), dates)
@@ -167,7 +172,8 @@ def build_payments(ctx: TaskContext) -> TaskOutcome:
     subset = bronze.join(affected, F.trim(bronze["order_id"]) == affected["order_id"], "left_semi")
     if NO_DATE in dates:
         subset = subset.unionByName(bronze.join(known, F.trim(bronze["order_id"]) == known["order_id"], "left_anti"))
-    return ctx.write_partitions(output, silver.payments(subset, orders), dates)
+    # The subset's payments belong to orders of `dates` (or to no known order), so only those orders can match.
+    return ctx.write_partitions(output, silver.payments(subset, orders.filter(_on("order_date", dates))), dates)
 
 
 def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str, str], ...]) -> set[str] | None:

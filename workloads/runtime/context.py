@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,8 @@ class TaskContext:
     replay: bool = False
     max_line_bytes: int = 1 << 20
     full_refresh: bool = False
+    # Every task's watermark, when the caller read them all at once before the run (else read when needed).
+    watermarks: Mapping[str, dt.datetime] | None = None
     _since: dt.datetime | None = None
     _since_known: bool = False
     _changes: dict[str, set[str]] | None = None  # partition log since the watermark, read once per task
@@ -62,7 +65,8 @@ class TaskContext:
         if self.full_refresh:
             return None
         if not self._since_known:
-            self._since = last_success_started(self.lake, self.task)
+            known = self.watermarks
+            self._since = known.get(self.task) if known is not None else last_success_started(self.lake, self.task)
             self._since_known = True
         return self._since
 

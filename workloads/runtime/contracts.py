@@ -8,9 +8,9 @@ was seen to fire on rows an upstream filter had removed), so a violation commits
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -82,6 +82,26 @@ class TableContract:
                         f"table {self.ref}: column '{name}' is NOT NULL in the contract but {counts[name]} row(s) have null"
                     )
         return ordered
+
+    def check_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Rows given as mappings, as tuples in contract column order; a missing or extra column, or a null in a
+        NOT NULL column, is an error naming the table, the column and the row."""
+        names = self.column_names
+        required = [c.name for c in self.columns if not c.nullable]
+        tuples = []
+        for position, row in enumerate(rows):
+            missing = [n for n in names if n not in row]
+            extra = [n for n in row if n not in names]
+            if missing or extra:
+                problem = f"column {missing[0]!r} is missing from" if missing else f"column {extra[0]!r} is not in"
+                raise ContractViolation(f"table {self.ref}: {problem} row {position} (columns: {sorted(row)})")
+            nulls = [n for n in required if row[n] is None]
+            if nulls:
+                raise ContractViolation(
+                    f"table {self.ref}: column {nulls[0]!r} is NOT NULL in the contract but row {position} has null"
+                )
+            tuples.append(tuple(row[n] for n in names))
+        return tuples
 
 
 class ContractRegistry:

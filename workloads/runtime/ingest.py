@@ -396,18 +396,29 @@ class Ingestor:
         ledger = self.lake.read(LEDGER)
         return {r[0] for r in ledger.filter(F.col("source") == source).select("file_path").collect()}
 
-    def forget(self, spec: SourceSpec, files: Sequence[RawFile]) -> None:
+    def forget(self, spec: SourceSpec, files: Sequence[RawFile], ledgered: bool = True) -> None:
         """Remove every trace of `files` (bronze rows, quarantine rows, ledger entries): for a replay, or to clean
-        up after a batch that crashed before its ledger commit."""
+        up after a batch that crashed before its ledger commit (`ledgered=False`: files the ledger does not hold,
+        which rarely left anything, so one query looks before any delete runs)."""
         if not files:
             return
         paths = ", ".join("'" + f.path.replace("'", "''") + "'" for f in files)
         # The partition predicate prunes bronze to the files' ingestion dates: a long path's column statistics are
         # truncated, so without it every delete scanned all of bronze.
         dates = date_literals({f.ingestion_date for f in files})
-        self.lake.delete(spec.bronze, f"ingestion_date IN ({dates}) AND _source_file IN ({paths})")
-        self.lake.delete(QUARANTINE, f"source = '{spec.name}' AND source_file IN ({paths})")
-        self.lake.delete(LEDGER, f"source = '{spec.name}' AND file_path IN ({paths})")
+        in_bronze = f"ingestion_date IN ({dates}) AND _source_file IN ({paths})"
+        in_quarantine = f"source = '{spec.name}' AND source_file IN ({paths})"
+        if not ledgered and not self._any_rows((spec.bronze, in_bronze), (QUARANTINE, in_quarantine)):
+            return
+        self.lake.delete(spec.bronze, in_bronze)
+        self.lake.delete(QUARANTINE, in_quarantine)
+        if ledgered:
+            self.lake.delete(LEDGER, f"source = '{spec.name}' AND file_path IN ({paths})")
+
+    def _any_rows(self, *where: tuple[TableRef, str]) -> bool:
+        """Whether any of the tables has a row matching its condition (one query for all of them)."""
+        hits = [self.lake.read(ref).filter(condition).select(F.lit(1).alias("hit")) for ref, condition in where]
+        return bool(reduce(DataFrame.unionByName, hits).limit(1).collect())
 
     def ingest(
         self,
@@ -424,7 +435,7 @@ class Ingestor:
             done = self.committed_files(spec.name)
             new = [f for f in listed if f.path not in done]
             # A batch that crashed after writing but before its ledger commit left rows behind: remove them.
-            self.forget(spec, new)
+            self.forget(spec, new, ledgered=False)
         result = IngestResult(files=len(new))
         if not new:
             return result
@@ -484,21 +495,22 @@ class Ingestor:
                 target[row["_source_file"]] = target.get(row["_source_file"], 0) + int(row["count"])
         elif rejected is not None:
             self.lake.write(QUARANTINE, rejected)
+        committed_at = utcnow()
         ledger_rows = [
-            (
-                spec.name,
-                raw.path,
-                raw.size,
-                raw.ingestion_date,
-                batch_id,
-                loaded.get(raw.path, 0),
-                quarantined.get(raw.path, 0),
-                utcnow(),
-            )
+            {
+                "source": spec.name,
+                "file_path": raw.path,
+                "file_size": raw.size,
+                "ingestion_date": raw.ingestion_date,
+                "batch_id": batch_id,
+                "rows_loaded": loaded.get(raw.path, 0),
+                "rows_quarantined": quarantined.get(raw.path, 0),
+                "committed_at": committed_at,
+            }
             for raw in new
             if raw not in gate.vanished
         ]
-        self.lake.write(LEDGER, self.lake.spark.createDataFrame(ledger_rows, self.lake.contracts.get(LEDGER).schema))
+        self.lake.append_rows(LEDGER, ledger_rows)
         result.rows_loaded = sum(loaded.values())
         result.rows_quarantined = sum(quarantined.values())
         result.rows_in = result.rows_loaded + result.rows_quarantined

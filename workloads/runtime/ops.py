@@ -132,11 +132,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _frame(lake: Lakehouse, ref: TableRef, rows: Sequence[dict[str, Any]]) -> DataFrame:
-    contract = lake.contracts.get(ref)
-    return lake.spark.createDataFrame([tuple(r[c] for c in contract.column_names) for r in rows], contract.schema)
-
-
 def record_dq_results(lake: Lakehouse, run_id: str, task: str, table: str, results: Sequence[RuleResult]) -> None:
     if not results:
         return
@@ -154,7 +149,7 @@ def record_dq_results(lake: Lakehouse, run_id: str, task: str, table: str, resul
         }
         for r in results
     ]
-    lake.write(DQ_RESULTS, _frame(lake, DQ_RESULTS, rows))
+    lake.append_rows(DQ_RESULTS, rows)
 
 
 @dataclass
@@ -172,21 +167,24 @@ class TaskMetrics:
 
 
 def record_run(lake: Lakehouse, metrics: TaskMetrics) -> None:
-    lake.write(RUN_LOG, _frame(lake, RUN_LOG, [asdict(metrics)]))
+    lake.append_rows(RUN_LOG, [asdict(metrics)])
 
 
 def last_success_started(lake: Lakehouse, task: str) -> dt.datetime | None:
     """When the last successful run of `task` started: the task's watermark (None: it never succeeded)."""
+    return last_success_starts(lake, [task]).get(task)
+
+
+def last_success_starts(lake: Lakehouse, tasks: Sequence[str] | None = None) -> dict[str, dt.datetime]:
+    """The watermarks of `tasks` (all tasks when None) in one query: a local run reads them once, before its first
+    task (a task that never succeeded has none)."""
     if not lake.exists(RUN_LOG):
-        return None
-    row = (
-        lake.read(RUN_LOG)
-        .filter((F.col("task") == task) & (F.col("status") == "succeeded"))
-        .agg(F.max("started_at").alias("at"))
-        .collect()[0]
-    )
-    value: dt.datetime | None = row["at"]
-    return value
+        return {}
+    succeeded = lake.read(RUN_LOG).filter(F.col("status") == "succeeded")
+    if tasks is not None:
+        succeeded = succeeded.filter(F.col("task").isin(list(tasks)))
+    rows = succeeded.groupBy("task").agg(F.max("started_at").alias("at")).collect()
+    return {r["task"]: r["at"] for r in rows}
 
 
 def log_partitions(lake: Lakehouse, run_id: str, task: str, table: TableRef, values: Sequence[str]) -> None:
@@ -197,7 +195,7 @@ def log_partitions(lake: Lakehouse, run_id: str, task: str, table: TableRef, val
         {"run_id": run_id, "task": task, "table_name": str(table), "partition_value": v, "logged_at": now}
         for v in sorted(set(values))
     ]
-    lake.write(PARTITION_LOG, _frame(lake, PARTITION_LOG, rows))
+    lake.append_rows(PARTITION_LOG, rows)
 
 
 def changed_partitions(lake: Lakehouse, since: dt.datetime) -> dict[str, set[str]]:
@@ -230,6 +228,17 @@ def record_event_dates(lake: Lakehouse, table: TableRef, pairs: DataFrame, repla
         F.lit(utcnow()).cast("timestamp").alias("logged_at"),
     )
     lake.write(EVENT_DATES, rows)
+
+
+def log_event_dates(lake: Lakehouse, table: TableRef, pairs: Iterable[tuple[dt.date, dt.date | None]]) -> None:
+    """Log (ingestion_date, event date) pairs already collected (an incremental batch's few pairs)."""
+    now = utcnow()
+    rows = [
+        {"table_name": str(table), "ingestion_date": partition, "event_date": date_text(day), "logged_at": now}
+        for partition, day in pairs
+    ]
+    if rows:
+        lake.append_rows(EVENT_DATES, rows)
 
 
 def partitions_holding(lake: Lakehouse, table: TableRef, event_dates: set[str]) -> list[str] | None:

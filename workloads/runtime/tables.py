@@ -7,11 +7,11 @@ A reference `schema.table` is `<catalog>.<schema>.<table>` in Unity Catalog on D
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -119,8 +119,16 @@ class Lakehouse:
 
     def write(self, ref: TableRef, df: DataFrame, mode: str = "append", replace_where: str | None = None) -> None:
         """Append or overwrite (all of it, or only the rows matching `replace_where`), after the contract check."""
+        self._save(ref, self.contracts.get(ref).enforce(df), mode, replace_where)
+
+    def append_rows(self, ref: TableRef, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append rows built by the runtime itself (the ops tables' bookkeeping), checked against the contract here
+        rather than by the engine: two queries fewer per write, and a task writes three of them."""
         contract = self.contracts.get(ref)
-        checked = contract.enforce(df)
+        self._save(ref, self.spark.createDataFrame(contract.check_rows(rows), contract.schema), "append", None)
+
+    def _save(self, ref: TableRef, checked: DataFrame, mode: str, replace_where: str | None) -> None:
+        contract = self.contracts.get(ref)
         with self._writing(ref):
             writer = checked.write.format("delta").mode(mode)
             if contract.partition_by:
