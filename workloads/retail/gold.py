@@ -128,24 +128,21 @@ def fact_sales(
         .filter(F.col("status").isin(*REVENUE_STATUSES))
         .join(refunded, "order_id", "left")
     )
-    online = (
-        order_lines.join(sold, "order_id")
-        .select(
-            F.lit("online").alias("channel"),
-            F.col("order_id").alias("document_id"),
-            "line_number",
-            F.col("order_date").alias("sale_date"),
-            F.col("order_ts").alias("sale_ts"),
-            "customer_id",
-            "sku",
-            F.lit("ONLINE").alias("store_id"),
-            "quantity",
-            "unit_price",
-            F.col("line_amount").alias("gross_amount"),
-            F.when(F.col("_refunded"), F.col("line_amount"))
-            .otherwise(F.lit(0).cast("decimal(18,2)"))
-            .alias("refunded_amount"),
-        )
+    online = order_lines.join(sold, "order_id").select(
+        F.lit("online").alias("channel"),
+        F.col("order_id").alias("document_id"),
+        "line_number",
+        F.col("order_date").alias("sale_date"),
+        F.col("order_ts").alias("sale_ts"),
+        "customer_id",
+        "sku",
+        F.lit("ONLINE").alias("store_id"),
+        "quantity",
+        "unit_price",
+        F.col("line_amount").alias("gross_amount"),
+        F.when(F.col("_refunded"), F.col("line_amount"))
+        .otherwise(F.lit(0).cast("decimal(18,2)"))
+        .alias("refunded_amount"),
     )
     store = store_lines.select(
         F.lit("store").alias("channel"),
