@@ -19,10 +19,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks import duckdb_reference
 
@@ -147,9 +148,16 @@ def as_text(rows: list[Any]) -> list[tuple[str, ...]]:
     return [tuple(_text(v) for v in row) for row in rows]
 
 
+T = TypeVar("T")
+
+
+def median_of(runs: list[T], seconds: Callable[[T], float]) -> T:
+    """The run of median time (this machine's speed varies by 10-20% from run to run)."""
+    return sorted(runs, key=seconds)[len(runs) // 2]
+
+
 def median_run(runs: list[tuple[Measured, dict[str, Any]]]) -> tuple[Measured, dict[str, Any]]:
-    """The run of median wall time (this machine's speed varies by 10-20% from run to run)."""
-    return sorted(runs, key=lambda run: run[0].seconds)[len(runs) // 2]
+    return median_of(runs, lambda run: run[0].seconds)
 
 
 def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict[str, Any]:
@@ -206,7 +214,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     ours = project_results(lake)
 
     references = [duckdb_reference.run(raw, out=work / "duckdb") for _ in range(repeat)]
-    reference = sorted(references, key=lambda r: r.total_seconds)[len(references) // 2]
+    reference = median_of(references, lambda r: r.total_seconds)
     report["duckdb"] = {
         "seconds": round(reference.total_seconds, 2),
         "seconds_runs": [round(r.total_seconds, 2) for r in references],

@@ -113,7 +113,7 @@ class SailServerProcess:
 class LocalSail:
     """The local engine's processes: the server in use with its session, and, when the engine has a memory budget,
     a spare one started in the background, so that a restart between tasks is a switch of sessions, not a start-up
-    on the critical path (the old server is stopped in the background as well)."""
+    on the critical path (the old server is killed, and reaped in the background)."""
 
     def __init__(self, scratch: Path, memory_budget: int | None) -> None:
         self.scratch = scratch
