@@ -16,7 +16,7 @@ from pyspark.sql.types import BooleanType, IntegerType, LongType, StringType, Ti
 from retailflow.workloads.retail.sources import fields
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, ContractViolation, TableContract
 from retailflow.workloads.runtime.expectations import Action, ExpectationFailed, apply_expectations, not_null, unique
-from retailflow.workloads.runtime.ingest import Ingestor, SourceSpec
+from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, gate_files
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
 from retailflow.workloads.runtime.tables import Lakehouse, TableRef
@@ -177,6 +177,30 @@ def test_csv_with_quotes_ragged_lines_and_bad_files(lake, tmp_path):
     assert any(r.startswith("field qty: cannot parse") for r in reasons)
     assert any(r.startswith("not valid UTF-8") for r in reasons) and "empty file: no records" in reasons
     assert result.rows_loaded == 2 and result.rows_quarantined == 5
+
+
+def test_utf8_gate_across_chunk_boundaries(tmp_path):
+    """The gate reads 1 MiB, then 4 MiB chunks and skips decoding pure-ASCII chunks: a character split across a
+    chunk boundary is valid, a sequence cut off by an ASCII chunk or by the end of the file is not, and an invalid
+    byte far into the file is reported at its offset."""
+    head, chunk = 1 << 20, 1 << 22
+    euro = "€".encode()
+    cases = {
+        "split.txt": b"a" * (head - 1) + euro + b"b" * chunk,
+        "cut.txt": b"a" * (head - 1) + euro[:1] + b"b" * chunk,
+        "late.txt": b"x\n" + b"a" * (head + chunk) + b"\xff" + b"a" * 10,
+        "tail.txt": b"a" * (head + 10) + euro[:2],
+    }
+    files = []
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        files.append(RawFile(str(tmp_path / name), len(content), "2026-01-01"))
+    gate = gate_files(files, binary=False)
+    assert [Path(raw.path).name for raw, _line in gate.readable] == ["split.txt"]
+    reasons = {Path(raw.path).name: reason for raw, reason, _preview in gate.rejected}
+    assert reasons["cut.txt"].startswith("not valid UTF-8")
+    assert reasons["late.txt"] == f"not valid UTF-8 at byte {2 + head + chunk}: invalid start byte"
+    assert reasons["tail.txt"].startswith("truncated UTF-8 sequence at the end of the file")
 
 
 def test_fail_expectation_names_the_rule_and_a_row(engine):

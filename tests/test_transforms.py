@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from retailflow.workloads.retail import gold, silver
@@ -351,6 +352,41 @@ def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(s
         ("ST4", "New store"),
     ]
     assert merged.columns == ["store_id", "store_name", "reported_at"]
+
+
+def test_latest_version_and_latest_event_keep_the_row_the_window_keeps(spark):
+    """The two narrowed deduplications pick the row `latest` picks: the greatest order, then the latest batch,
+    then the last source file; a key whose every order is null, and a null key, keep one row."""
+    schema = "k string, ts timestamp, v string, _ingestion_ts timestamp, _source_file string"
+    day = dt.datetime(2026, 1, 1)
+    later = dt.datetime(2026, 1, 2)
+    df = spark.createDataFrame(
+        [
+            ("A", day, "a-old", T0, "f1"),
+            ("A", later, "a-new", T0, "f1"),
+            ("B", later, "b-early-batch", T0, "f9"),
+            ("B", later, "b-late-batch", T0 + dt.timedelta(hours=1), "f1"),
+            ("C", later, "c-first-file", T0, "f1"),
+            ("C", later, "c-last-file", T0, "f2"),
+            ("D", None, "d-old-file", T0, "f1"),
+            ("D", None, "d-new-file", T0, "f2"),
+            ("E", None, "e-null", T0, "f3"),
+            ("E", day, "e-dated", T0, "f1"),
+            ("S", day, "single", T0, "f1"),
+            (None, day, "null-key-old", T0, "f1"),
+            (None, later, "null-key-new", T0, "f1"),
+        ],
+        schema,
+    )
+    expected = ["a-new", "b-late-batch", "c-last-file", "d-new-file", "e-dated", "null-key-new", "single"]
+    order = F.col("ts")
+    for kept in (
+        silver.latest(df, ["k"], [order]),
+        silver.latest_version(df, ["k"], order),
+        silver.latest_event(df, ["k"], [order]),
+    ):
+        assert kept.columns == df.columns
+        assert sorted(r.v for r in kept.collect()) == expected
 
 
 @pytest.fixture(scope="module")

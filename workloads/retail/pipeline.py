@@ -23,7 +23,6 @@ from retailflow.workloads.runtime.ops import (
     date_text,
     log_event_dates,
     partitions_holding,
-    record_event_dates,
 )
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
 from retailflow.workloads.runtime.tables import TableRef
@@ -138,13 +137,13 @@ def by_event_date(
         rows = ctx.read(source)
         if _full(ctx, output):
             outcome = ctx.write_checked(output, build(rows))
-            record_event_dates(ctx.lake, source, pairs(rows), replace=True)
+            log_event_dates(ctx.lake, source, pairs(rows).collect(), replace=True)
             return outcome
         loaded = [(partition, day) for partition, day in pairs(ctx.new_rows(source)).collect()]
         dates = {date_text(d) for _partition, d in loaded}
         holding = partitions_holding(ctx.lake, source, dates)
         if holding is None:  # never logged (a lakehouse from before the log): log every bronze partition once
-            record_event_dates(ctx.lake, source, pairs(rows), replace=True)
+            log_event_dates(ctx.lake, source, pairs(rows).collect(), replace=True)
         else:
             log_event_dates(ctx.lake, source, loaded)
             partitions = set(holding) | {str(p) for p, _d in loaded}

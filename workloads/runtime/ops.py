@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, LongType, StringType, TimestampType
 
@@ -216,22 +215,15 @@ def changed_partitions(lake: Lakehouse, since: dt.datetime) -> dict[str, set[str
     return changes
 
 
-def record_event_dates(lake: Lakehouse, table: TableRef, pairs: DataFrame, replace: bool = False) -> None:
-    """Log the (ingestion_date, event date) pairs of `table`'s rows; `replace` drops the table's earlier pairs
-    first (after a full rebuild). Extra pairs only cost reads, so a failed run may log a pair twice."""
+def log_event_dates(
+    lake: Lakehouse, table: TableRef, pairs: Iterable[tuple[dt.date, dt.date | None]], replace: bool = False
+) -> None:
+    """Log the (ingestion_date, event date) pairs of `table`'s rows, collected by the caller: they are few (a pair
+    per bronze partition and event date in it), and a frame of them would be computed twice, for the contract's
+    NOT NULL check and for the write. `replace` drops the table's earlier pairs first (after a full rebuild).
+    Extra pairs only cost reads, so a failed run may log a pair twice."""
     if replace:
         lake.delete(EVENT_DATES, f"table_name = '{table}'")
-    rows = pairs.select(
-        F.lit(str(table)).alias("table_name"),
-        F.col("ingestion_date"),
-        F.coalesce(F.col("event_date").cast("string"), F.lit(NO_DATE)).alias("event_date"),
-        F.lit(utcnow()).cast("timestamp").alias("logged_at"),
-    )
-    lake.write(EVENT_DATES, rows)
-
-
-def log_event_dates(lake: Lakehouse, table: TableRef, pairs: Iterable[tuple[dt.date, dt.date | None]]) -> None:
-    """Log (ingestion_date, event date) pairs already collected (an incremental batch's few pairs)."""
     now = utcnow()
     rows = [
         {"table_name": str(table), "ingestion_date": partition, "event_date": date_text(day), "logged_at": now}

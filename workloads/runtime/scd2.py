@@ -74,7 +74,8 @@ def apply_scd2(lake: Lakehouse, ref: TableRef, changes: DataFrame, spec: Scd2Spe
     """Merge `changes` into the SCD2 dimension `ref`; with `rebuild` (or no table yet), replace it with the
     history of `changes` alone."""
     if rebuild or not lake.exists(ref):
-        lake.write(ref, build_history(changes, spec), mode="overwrite")
+        # Computed once: the contract's NOT NULL check and the write would each compute the history.
+        lake.write(ref, lake.materialize(build_history(changes, spec)), mode="overwrite")
         return
     target = lake.read(ref)
     touched = changes.select(*spec.key).distinct()
