@@ -167,11 +167,15 @@ def build_payments(ctx: TaskContext) -> TaskOutcome:
     paid = ctx.new_rows(source).select(F.trim("order_id").alias("order_id")).distinct()
     known = orders.select("order_id", "order_date")
     dates = changed_orders | _dates(paid.join(known, "order_id", "left"), "order_date")
-    affected = known.filter(_on("order_date", dates)).select("order_id")
-    subset = bronze.join(affected, F.trim(bronze["order_id"]) == affected["order_id"], "left_semi")
+    affected = known.filter(_on("order_date", dates)).select(F.col("order_id").alias("_affected"))
+    # An inner join with the affected (distinct) orders on the left, where the engine builds its hash table: a
+    # semi join would build it from every bronze payment.
+    subset = affected.join(bronze, F.trim(bronze["order_id"]) == affected["_affected"]).drop("_affected")
     if NO_DATE in dates:
         subset = subset.unionByName(bronze.join(known, F.trim(bronze["order_id"]) == known["order_id"], "left_anti"))
     # The subset's payments belong to orders of `dates` (or to no known order), so only those orders can match.
+    # Computed once: the deduplication reads its input more than once, and each read would join all of bronze.
+    subset = ctx.lake.materialize(subset)
     return ctx.write_partitions(output, silver.payments(subset, orders.filter(_on("order_date", dates))), dates)
 
 
@@ -194,7 +198,8 @@ def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str, str],
     )
     dates: set[str] = set()
     for frame, date_column, ts_column in sources:
-        touched = frame.join(customers, "customer_id").filter(F.col("_all") | (F.col(ts_column) >= F.col("_since")))
+        # The changed customers (few) on the left, where the engine builds its hash table.
+        touched = customers.join(frame, "customer_id").filter(F.col("_all") | (F.col(ts_column) >= F.col("_since")))
         dates |= _dates(touched, date_column)
     return dates
 

@@ -77,11 +77,22 @@ def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFram
 
 def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], order: str) -> DataFrame:
     """A current-state table updated with candidate rows: per key, the row with the greatest `order` wins, and a
-    candidate wins a tie (candidates come from a later batch, which wins ties in a full rebuild too)."""
-    both = current.withColumn("_candidate", F.lit(0)).unionByName(candidates.withColumn("_candidate", F.lit(1)))
+    candidate wins a tie (candidates come from a later batch, which wins ties in a full rebuild too). Only the keys
+    the candidates touch are ranked; the other current rows pass as they are."""
+    touched = (
+        candidates.select(*[F.col(k).alias(f"_touched_{i}") for i, k in enumerate(key)])
+        .distinct()
+        .withColumn("_touched", F.lit(True))
+    )
+    on = reduce(Column.__and__, [current[k].eqNullSafe(touched[f"_touched_{i}"]) for i, k in enumerate(key)])
+    # The touched keys (few) on the left, where the engine builds its hash table.
+    marked = touched.join(current, on, "right")
+    untouched = marked.filter(F.col("_touched").isNull()).select(*current.columns)
+    contenders = marked.filter(F.col("_touched")).select(*current.columns)
+    both = contenders.withColumn("_candidate", F.lit(0)).unionByName(candidates.withColumn("_candidate", F.lit(1)))
     window = Window.partitionBy(*key).orderBy(F.col(order).desc(), F.col("_candidate").desc())
     ranked = both.withColumn("_rank", F.row_number().over(window))
-    return ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate")
+    return untouched.unionByName(ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate"))
 
 
 def normalise_email(column: str) -> Column:

@@ -185,9 +185,12 @@ def _retries_while_running(server: SailServerProcess) -> RetryPolicy:
 
 
 def _stop(server: SailServerProcess, spark: SparkSession) -> None:
+    """Release the session and end the engine at once: at close no query runs and every write is committed (a
+    graceful shutdown took half a second of every run)."""
     if server.running:
         spark.stop()
-    server.stop()
+    server.kill()
+    server.stop()  # reaps the process
 
 
 @dataclass

@@ -79,7 +79,9 @@ def apply_scd2(lake: Lakehouse, ref: TableRef, changes: DataFrame, spec: Scd2Spe
         return
     target = lake.read(ref)
     touched = changes.select(*spec.key).distinct()
-    existing = target.join(touched, list(spec.key), "left_semi")
+    # An inner join with the (distinct) touched keys on the left, where the engine builds its hash table: a semi
+    # join would build it from the whole dimension.
+    existing = touched.join(target, list(spec.key)).select(*target.columns)
     as_changes = existing.select(*spec.key, *spec.tracked, *spec.attributes, F.col("valid_from").alias(spec.sequence))
     rebuilt = build_history(as_changes.unionByName(changes.select(*spec.change_columns)), spec)
     superseded = existing.join(rebuilt.select(spec.surrogate_key), [spec.surrogate_key], "left_anti")
