@@ -201,8 +201,8 @@ def daily_revenue(sales: DataFrame, dim_product: DataFrame) -> DataFrame:
     joined = sales.join(categories, "product_sk", "left").withColumn(
         "category", F.coalesce("category", F.lit("unknown"))
     )
-    # Summed per document first, so the distinct count of documents is a count of rows: a distinct count over
-    # every line was most of the task's time.
+    # Summed per document first, so that a group's documents are counted as rows, not by a distinct count over
+    # every line.
     documents = joined.groupBy("sale_date", "channel", "category", "document_id").agg(
         F.sum("net_amount").alias("net_amount"),
         F.sum("refunded_amount").alias("refunded_amount"),
