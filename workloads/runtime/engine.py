@@ -113,7 +113,7 @@ class SailServerProcess:
 class LocalSail:
     """The local engine's processes: the server in use with its session, and, when the engine has a memory budget,
     a spare one started in the background, so that a restart between tasks is a switch of sessions, not a start-up
-    on the critical path (the old server is killed, and reaped in the background)."""
+    on the critical path (the old server is killed)."""
 
     def __init__(self, scratch: Path, memory_budget: int | None) -> None:
         self.scratch = scratch
@@ -146,10 +146,7 @@ class LocalSail:
         write is committed, and a graceful stop of a large engine would hold its memory into the next task."""
         old_server, old_spark = self.server, self.spark
         self.server, self.spark = self._take_spare() or self._start()
-        if old_server.running:
-            old_spark.stop()
-        old_server.kill()
-        self._starter.submit(old_server.stop)  # reaps the process (closes its pipe) in the background
+        _stop(old_server, old_spark)
         if self.memory_budget is not None:
             self._spare = self._starter.submit(self._start)
         return self.spark
