@@ -201,17 +201,10 @@ def daily_revenue(sales: DataFrame, dim_product: DataFrame) -> DataFrame:
     joined = sales.join(categories, "product_sk", "left").withColumn(
         "category", F.coalesce("category", F.lit("unknown"))
     )
-    # Summed per document first, so that a group's documents are counted as rows, not by a distinct count over
-    # every line.
-    documents = joined.groupBy("sale_date", "channel", "category", "document_id").agg(
-        F.sum("net_amount").alias("net_amount"),
-        F.sum("refunded_amount").alias("refunded_amount"),
-        F.sum("quantity").alias("quantity"),
-    )
-    grouped = documents.groupBy("sale_date", "channel", "category").agg(
+    grouped = joined.groupBy("sale_date", "channel", "category").agg(
         money(F.sum("net_amount")).alias("revenue"),
         money(F.sum("refunded_amount")).alias("refunds"),
-        F.count("document_id").alias("orders"),
+        F.countDistinct("document_id").alias("orders"),
         F.sum("quantity").cast("bigint").alias("units"),
     )
     return grouped.withColumn("average_order_value", money(F.col("revenue") / F.col("orders"))).withColumnRenamed(
