@@ -27,6 +27,12 @@ class LocalRunSettings:
     max_line_bytes: int = 1 << 20
     engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
 
+    def __post_init__(self) -> None:
+        # Absolute paths: the ingestion ledger knows RAW files by path, so the same RAW named relatively (or from
+        # another directory) must not look like new files.
+        object.__setattr__(self, "lakehouse", self.lakehouse.absolute())
+        object.__setattr__(self, "raw", self.raw.absolute())
+
 
 @dataclass
 class RunSummary:
