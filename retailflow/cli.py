@@ -220,6 +220,7 @@ def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConf
         remote_url=local.engine.remote_url,
         max_line_bytes=local.max_line_bytes,
         engine_memory_budget_mb=local.engine.memory_budget_mb,
+        parallel_tasks=local.engine.parallel_tasks,
     )
     return local, settings
 

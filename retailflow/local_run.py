@@ -26,6 +26,7 @@ class LocalRunSettings:
     remote_url: str | None = None
     max_line_bytes: int = 1 << 20
     engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
+    parallel_tasks: int = 1  # tasks run at once
 
     def __post_init__(self) -> None:
         # Absolute paths: the ingestion ledger knows RAW files by path, so the same RAW named relatively (or from
@@ -41,6 +42,7 @@ class RunSummary:
     seconds: float
     tasks_run: list[str] = field(default_factory=list)
     engine_restarts: int = 0
+    parallel_tasks: int = 1
 
     @property
     def ok(self) -> bool:
@@ -52,6 +54,7 @@ class RunSummary:
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
             "engine_restarts": self.engine_restarts,
+            "parallel_tasks": self.parallel_tasks,
             "tasks": [
                 {
                     "task": r.task,
@@ -101,10 +104,12 @@ def run_local(
             run_id = new_run_id()
             watermarks = {} if full_refresh else last_success_starts(lake)
 
-            def make_context(task: str) -> TaskContext:
+            def between_tasks() -> None:
                 nonlocal lake
                 if active.renew():  # a new engine process, so a new session for the lakehouse
                     lake = open_lakehouse(active, settings, fault_hook)
+
+            def make_context(task: str) -> TaskContext:
                 return TaskContext(
                     lake=lake,
                     capabilities=active.capabilities,
@@ -119,9 +124,17 @@ def run_local(
                     watermarks=watermarks,
                 )
 
-            reports = run_graph(PIPELINE, make_context, tasks, on_event)
+            reports = run_graph(
+                PIPELINE,
+                make_context,
+                tasks,
+                on_event,
+                settings.parallel_tasks,
+                wants_idle=active.over_budget,
+                on_idle=between_tasks,
+            )
             restarts = active.restarts - restarts_before
         finally:
             if own_engine:
                 active.close()
-    return RunSummary(run_id, reports, time.perf_counter() - started, tasks, restarts)
+    return RunSummary(run_id, reports, time.perf_counter() - started, tasks, restarts, settings.parallel_tasks)

@@ -267,6 +267,8 @@ class EngineSettings(Strict):
     # The local engine (a child process) is restarted between tasks once its resident memory is over this: its
     # allocator keeps memory that large queries freed. None: never restarted.
     memory_budget_mb: int | None = Field(default=None, ge=128)
+    # Tasks run at once (each waits for the tasks it depends on): small tasks leave cores idle on their own.
+    parallel_tasks: int = Field(default=1, ge=1, le=8)
 
     @model_validator(mode="after")
     def url_for_remote(self) -> EngineSettings:

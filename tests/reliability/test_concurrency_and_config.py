@@ -3,11 +3,15 @@ configuration and bad CLI arguments give a clear error naming the field, never a
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import itertools
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +20,12 @@ from conftest import ROOT
 
 from retailflow.config import ConfigError, load_environment
 from retailflow.local_run import open_lakehouse, run_local
+from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.workloads.runtime.ops import RUN_LOG
 from retailflow.workloads.runtime.runner import lakehouse_lock
 from retailflow.workloads.runtime.tables import TableRef
 
-from .conftest import snapshot
+from .conftest import assert_ledger_consistent, snapshot
 
 BIN = Path(sys.executable).parent
 
@@ -67,6 +73,102 @@ def test_one_table_is_never_written_twice_at_once(engine, fresh):
         lake.write(ref, data, mode="overwrite")
     release.set()
     writer.join(30)
+
+
+def test_appends_to_a_shared_table_wait_for_their_turn(engine, fresh):
+    """Tasks running at once share the ops tables and the quarantine: a second append waits, then lands."""
+    lake = open_lakehouse(engine, fresh)
+    started, release = threading.Event(), threading.Event()
+    now = dt.datetime.now(dt.UTC)
+    row = {
+        **dict.fromkeys(("rows_in", "rows_out", "rows_quarantined"), 0),
+        **{
+            "run_id": "r",
+            "status": "succeeded",
+            "started_at": now,
+            "finished_at": now,
+            "duration_s": 0.0,
+            "error": None,
+        },
+    }
+
+    def slow(point: str, table: TableRef) -> None:
+        if point == "before_write" and table == RUN_LOG and threading.current_thread().name == "writer-1":
+            started.set()
+            release.wait(10)
+
+    lake.fault_hook = slow
+    first = threading.Thread(target=lambda: lake.append_rows(RUN_LOG, [{**row, "task": "first"}]), name="writer-1")
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=lambda: lake.append_rows(RUN_LOG, [{**row, "task": "second"}]))
+    second.start()
+    second.join(1)
+    assert second.is_alive()  # waiting for the first append
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert sorted(r["task"] for r in lake.read(RUN_LOG).collect()) == ["first", "second"]
+
+
+def _intervals(events: list[tuple[str, str, float]]) -> dict[str, tuple[float, float]]:
+    started = {task: at for event, task, at in events if event == "started"}
+    return {task: (started[task], at) for event, task, at in events if event not in ("started", "skipped")}
+
+
+def test_two_tasks_at_once_run_in_dependency_order_and_give_the_same_tables(engine, fresh, clean_run):
+    events: list[tuple[str, str, float]] = []
+    summary = run_local(
+        dataclasses.replace(fresh, parallel_tasks=2),
+        engine=engine,
+        on_event=lambda event, report: events.append((event, report.task, time.perf_counter())),  # type: ignore[union-attr]
+    )
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    assert [r.task for r in summary.reports] == PIPELINE.select(None)  # reported in graph order
+    spans = _intervals(events)
+    for task, (start, _end) in spans.items():
+        for upstream in PIPELINE.dependencies(task):
+            assert spans[upstream][1] <= start, f"{task} started before {upstream} finished"
+    overlapping = max(sum(s <= start < e for s, e in spans.values()) for start, _ in spans.values())
+    assert overlapping == 2
+    lake = open_lakehouse(engine, fresh)
+    assert snapshot(lake) == clean_run
+    assert_ledger_consistent(lake, fresh.raw)
+
+
+def test_a_failure_among_tasks_at_once_skips_only_its_downstream(engine, fresh, clean_run):
+    def fail(point: str, table: TableRef) -> None:
+        if point == "before_write" and table == TableRef("silver", "orders"):
+            raise OSError("disk full")
+
+    crashed = run_local(dataclasses.replace(fresh, parallel_tasks=2), engine=engine, fault_hook=fail)
+    status = {r.task: r.status for r in crashed.reports}
+    errors = {r.task: r.error for r in crashed.reports}
+    assert status["silver_orders"] == "failed" and "disk full" in (errors["silver_orders"] or "")
+    assert status["silver_order_lines"] == status["gold_daily_revenue"] == "skipped"
+    assert status["silver_clickstream"] == status["gold_dim_customer"] == "succeeded"
+    assert run_local(dataclasses.replace(fresh, parallel_tasks=2), engine=engine).ok
+    assert snapshot(open_lakehouse(engine, fresh)) == clean_run
+
+
+def test_an_engine_over_its_budget_is_restarted_only_when_no_task_runs(fresh, clean_run):
+    events: list[tuple[str, str, float]] = []
+    # A budget no engine fits in: every task waits for the running one, then gets a new engine.
+    summary = run_local(
+        dataclasses.replace(fresh, parallel_tasks=2, engine_memory_budget_mb=1),
+        on_event=lambda event, report: events.append((event, report.task, time.perf_counter())),  # type: ignore[union-attr]
+    )
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    assert summary.engine_restarts == len(summary.reports) == 24
+    spans = sorted(_intervals(events).values())
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+    from retailflow.workloads.runtime.engine import start_local
+
+    reader = start_local()
+    try:
+        assert snapshot(open_lakehouse(reader, fresh)) == clean_run
+    finally:
+        reader.close()
 
 
 def _bad(env_dir: Path, name: str, change) -> Path:

@@ -135,11 +135,16 @@ class LocalSail:
         if not self.server.running:
             log.warning("the local engine stopped; starting a new one")
             return True
-        resident = self.server.resident_bytes()
-        if self.memory_budget is None or resident is None or resident <= self.memory_budget:
+        if not self.over_budget():
             return False
-        log.info("restarting the local engine: %d MiB resident, over its budget", resident >> 20)
+        log.info(
+            "restarting the local engine: %d MiB resident, over its budget", (self.server.resident_bytes() or 0) >> 20
+        )
         return True
+
+    def over_budget(self) -> bool:
+        resident = self.server.resident_bytes()
+        return self.memory_budget is not None and resident is not None and resident > self.memory_budget
 
     def restart(self) -> SparkSession:
         """Switch to the spare engine (or a new one) and kill the old: between tasks it runs no query, every table
@@ -200,6 +205,10 @@ class Engine:
     capabilities: Capabilities
     _local: LocalSail | None = field(default=None, repr=False)
     restarts: int = 0
+
+    def over_budget(self) -> bool:
+        """A local engine that `renew()` would restart (so its tasks should finish first)."""
+        return self._local is not None and (not self._local.server.running or self._local.over_budget())
 
     def renew(self) -> bool:
         """Between tasks: restart a local engine that is over its memory budget or has stopped. True when it was

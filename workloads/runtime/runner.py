@@ -1,5 +1,6 @@
-"""Executes the pipeline graph: tasks in dependency order, one at a time (so no two tasks ever write one table at
-once), each recorded in `ops.run_log`. A failed task skips the tasks that depend on it.
+"""Executes the pipeline graph: tasks in dependency order, one at a time or a few at once (each table has one
+producing task, and the tables tasks share are only appended to), each recorded in `ops.run_log`. A failed task
+skips the tasks that depend on it.
 
 `run_task` is the single entry the Databricks job (one task per job task) and the local runner (every task) share.
 """
@@ -15,6 +16,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,28 +117,63 @@ def run_graph(
     make_context: Callable[[str], TaskContext],
     tasks: Sequence[str],
     on_event: Callable[[str, TaskReport | None], None] | None = None,
+    parallel: int = 1,
+    wants_idle: Callable[[], bool] = lambda: False,
+    on_idle: Callable[[], None] = lambda: None,
 ) -> list[TaskReport]:
-    """Run `tasks` (already in dependency order); a failure skips every task downstream of it."""
-    reports: list[TaskReport] = []
-    failed: set[str] = set()
+    """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
+    on have finished, earliest in `tasks` first. A failure skips every task downstream of it. `on_idle()` is called
+    before a task starts while no other task runs (where the local engine may be restarted); while `wants_idle()`
+    (the engine is over its memory budget) no task starts beside running ones. Reports come back in the order of
+    `tasks`."""
     notify = on_event or (lambda _event, _report: None)
-    for key in tasks:
-        blocked = [d for d in _upstream(graph, key) if d in failed]
-        if blocked:
-            report = TaskReport(key, "skipped", error=f"upstream task {blocked[0]} failed")
-            failed.add(key)
-            reports.append(report)
-            notify("skipped", report)
-            continue
-        notify("started", TaskReport(key, "running"))
+    selected = set(tasks)
+    needs = {key: {d for d in _upstream(graph, key) if d in selected} for key in tasks}
+    reports: dict[str, TaskReport] = {}
+    failed: set[str] = set()
+    waiting = list(tasks)
+    running: dict[Future[TaskReport], str] = {}
+
+    def attempt(key: str, ctx: TaskContext) -> TaskReport:
         try:
-            report = run_task(graph, make_context(key))
+            return run_task(graph, ctx)
         except Exception as err:
-            report = TaskReport(key, "failed", error=f"{type(err).__name__}: {err}")
-            failed.add(key)
-        reports.append(report)
+            return TaskReport(key, "failed", error=f"{type(err).__name__}: {err}")
+
+    def finish(report: TaskReport) -> None:
+        reports[report.task] = report
+        if report.status != "succeeded":
+            failed.add(report.task)
         notify(report.status, report)
-    return reports
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="retailflow-task") as pool:
+        while waiting or running:
+            for key in list(waiting):
+                if running and (len(running) >= parallel or wants_idle()):
+                    break
+                blocked = sorted(needs[key] & failed)
+                if blocked:
+                    waiting.remove(key)
+                    finish(TaskReport(key, "skipped", error=f"upstream task {blocked[0]} failed"))
+                    continue
+                if needs[key] - reports.keys():
+                    continue
+                waiting.remove(key)
+                notify("started", TaskReport(key, "running"))
+                try:
+                    if not running:
+                        on_idle()
+                    ctx = make_context(key)
+                except Exception as err:
+                    finish(TaskReport(key, "failed", error=f"{type(err).__name__}: {err}"))
+                    continue
+                running[pool.submit(attempt, key, ctx)] = key
+            if running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                    finish(future.result())
+    return [reports[key] for key in tasks]
 
 
 def _upstream(graph: PipelineGraph, key: str) -> set[str]:

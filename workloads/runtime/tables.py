@@ -103,10 +103,13 @@ class Lakehouse:
         return _checkpoint(df) if self.checkpoints else df
 
     @contextmanager
-    def _writing(self, ref: TableRef) -> Iterator[None]:
+    def _writing(self, ref: TableRef, shared: bool = False) -> Iterator[None]:
+        """One writer of a table at a time. Appends and deletes (the ops tables' bookkeeping and the quarantine,
+        which tasks running at once share, each touching its own rows) wait for their turn; any other write while
+        the table is being written is a second producer of one table, refused."""
         with self._locks_guard:
             lock = self._locks.setdefault(ref, threading.Lock())
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(blocking=shared):
             raise RuntimeError(f"table {ref} is already being written by another task of this run")
         try:
             if self.fault_hook:
@@ -129,7 +132,7 @@ class Lakehouse:
 
     def _save(self, ref: TableRef, checked: DataFrame, mode: str, replace_where: str | None) -> None:
         contract = self.contracts.get(ref)
-        with self._writing(ref):
+        with self._writing(ref, shared=mode == "append"):
             writer = checked.write.format("delta").mode(mode)
             if contract.partition_by:
                 writer = writer.partitionBy(*contract.partition_by)
@@ -158,7 +161,7 @@ class Lakehouse:
 
     def delete(self, ref: TableRef, condition: str) -> None:
         if self.exists(ref):
-            with self._writing(ref):
+            with self._writing(ref, shared=True):
                 self.spark.sql(f"DELETE FROM {self.identifier(ref)} WHERE {condition}")
 
     def sql(self, query: str) -> DataFrame:
