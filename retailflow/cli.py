@@ -307,13 +307,17 @@ def execute(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, disable=as_json
     ) as progress:
         bar = progress.add_task("pipeline", total=len(tasks))
+        running: list[str] = []  # tasks run a few at once
 
         def on_event(event: str, report: object) -> None:
             task_name = getattr(report, "task", "")
             if event == "started":
-                progress.update(bar, description=f"running {task_name}")
+                running.append(task_name)
             else:
                 progress.advance(bar)
+                if task_name in running:
+                    running.remove(task_name)
+            progress.update(bar, description=f"running {', '.join(running)}" if running else "pipeline")
 
         try:
             summary = run_local(

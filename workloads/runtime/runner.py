@@ -146,7 +146,8 @@ def run_graph(
             failed.add(report.task)
         notify(report.status, report)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="retailflow-task") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="retailflow-task")
+    try:
         while waiting or running:
             for key in list(waiting):
                 if running and (len(running) >= parallel or wants_idle()):
@@ -173,6 +174,10 @@ def run_graph(
                 for future in done:
                     del running[future]
                     finish(future.result())
+    except BaseException:  # Ctrl-C: do not wait for the running tasks; closing the engine ends them
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [reports[key] for key in tasks]
 
 
