@@ -83,7 +83,10 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
         reader.join(0.1)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {output.get('err', '')[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({process.returncode}): {output.get('err', '')[-1500:]}\n"
+            f"{output.get('out', '')[-3000:]}"  # a run's JSON summary names the failed tasks and their errors
+        )
     return Measured(seconds, peak / 2**20, output.get("out", ""))
 
 

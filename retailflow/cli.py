@@ -314,7 +314,8 @@ def execute(
             if event == "started":
                 running.append(task_name)
             else:
-                progress.advance(bar)
+                if event != "retrying":
+                    progress.advance(bar)
                 if task_name in running:
                     running.remove(task_name)
             progress.update(bar, description=f"running {', '.join(running)}" if running else "pipeline")

@@ -11,7 +11,7 @@ from pathlib import Path
 from retailflow.workloads.retail.contracts import registry
 from retailflow.workloads.retail.pipeline import PIPELINE
 from retailflow.workloads.runtime.context import TaskContext
-from retailflow.workloads.runtime.engine import Engine, create_engine
+from retailflow.workloads.runtime.engine import Engine, create_engine, out_of_memory
 from retailflow.workloads.runtime.ops import last_success_starts
 from retailflow.workloads.runtime.runner import TaskReport, lakehouse_lock, new_run_id, run_graph
 from retailflow.workloads.runtime.tables import FaultHook, Lakehouse
@@ -132,6 +132,7 @@ def run_local(
                 settings.parallel_tasks,
                 wants_idle=active.over_budget,
                 on_idle=between_tasks,
+                retry_alone=out_of_memory,
             )
             restarts = active.restarts - restarts_before
         finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT
+from pyspark.sql import functions as F
 
 from retailflow.config import ConfigError, load_environment
 from retailflow.local_run import open_lakehouse, run_local
@@ -148,6 +149,32 @@ def test_a_failure_among_tasks_at_once_skips_only_its_downstream(engine, fresh, 
     assert status["silver_order_lines"] == status["gold_daily_revenue"] == "skipped"
     assert status["silver_clickstream"] == status["gold_dim_customer"] == "succeeded"
     assert run_local(dataclasses.replace(fresh, parallel_tasks=2), engine=engine).ok
+    assert snapshot(open_lakehouse(engine, fresh)) == clean_run
+
+
+def test_a_task_that_ran_out_of_engine_memory_is_retried_alone(engine, fresh, clean_run):
+    """Tasks at once share the engine's memory pool: one that finds it empty runs again once the others finished."""
+    attempts: list[str] = []
+
+    def exhaust(point: str, table: TableRef) -> None:
+        if point == "before_write" and table == TableRef("silver", "orders") and not attempts:
+            attempts.append(threading.current_thread().name)
+            raise RuntimeError("Failed to allocate additional 32.0 KB for ExternalSorterMerge[0]: 0.0 B remain")
+
+    events: list[tuple[str, str, float]] = []
+    summary = run_local(
+        dataclasses.replace(fresh, parallel_tasks=2),
+        engine=engine,
+        fault_hook=exhaust,
+        on_event=lambda event, report: events.append((event, report.task, time.perf_counter())),  # type: ignore[union-attr]
+    )
+    assert attempts and summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    assert ("retrying", "silver_orders") in {(event, task) for event, task, _ in events}
+    spans = _intervals([e for e in events if e[0] != "retrying"])  # the retry's start and end
+    start, end = spans.pop("silver_orders")
+    assert not [task for task, (s, e) in spans.items() if s < end and e > start]  # it ran alone
+    log = open_lakehouse(engine, fresh).read(RUN_LOG).filter(F.col("task") == "silver_orders").collect()
+    assert sorted(r["status"] for r in log) == ["failed", "succeeded"]
     assert snapshot(open_lakehouse(engine, fresh)) == clean_run
 
 

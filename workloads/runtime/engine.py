@@ -62,6 +62,11 @@ class EngineError(RuntimeError):
     """The local engine could not start, or stopped."""
 
 
+def out_of_memory(error: str) -> bool:
+    """A query failed because the engine's memory pool, shared by the queries running at once, had nothing left."""
+    return "Failed to allocate additional" in error or "Resources exhausted" in error
+
+
 class SailServerProcess:
     """The local engine: a Sail Spark Connect server in a child process of ours, on loopback (port 0).
 

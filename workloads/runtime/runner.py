@@ -120,12 +120,14 @@ def run_graph(
     parallel: int = 1,
     wants_idle: Callable[[], bool] = lambda: False,
     on_idle: Callable[[], None] = lambda: None,
+    retry_alone: Callable[[str], bool] = lambda _error: False,
 ) -> list[TaskReport]:
     """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
     on have finished, earliest in `tasks` first. A failure skips every task downstream of it. `on_idle()` is called
     before a task starts while no other task runs (where the local engine may be restarted); while `wants_idle()`
-    (the engine is over its memory budget) no task starts beside running ones. Reports come back in the order of
-    `tasks`."""
+    (the engine is over its memory budget) no task starts beside running ones. A task whose error `retry_alone`
+    accepts (the engine's memory, shared by the running tasks, ran out) is run once more, alone: tasks are
+    idempotent, and the failed attempt stays in the run log. Reports come back in the order of `tasks`."""
     notify = on_event or (lambda _event, _report: None)
     selected = set(tasks)
     needs = {key: {d for d in _upstream(graph, key) if d in selected} for key in tasks}
@@ -133,6 +135,7 @@ def run_graph(
     failed: set[str] = set()
     waiting = list(tasks)
     running: dict[Future[TaskReport], str] = {}
+    alone: set[str] = set()  # retried tasks: each starts when no task runs, and none starts beside it
 
     def attempt(key: str, ctx: TaskContext) -> TaskReport:
         try:
@@ -150,7 +153,9 @@ def run_graph(
     try:
         while waiting or running:
             for key in list(waiting):
-                if running and (len(running) >= parallel or wants_idle()):
+                if running and (
+                    len(running) >= parallel or wants_idle() or key in alone or alone & set(running.values())
+                ):
                     break
                 blocked = sorted(needs[key] & failed)
                 if blocked:
@@ -172,8 +177,16 @@ def run_graph(
             if running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    del running[future]
-                    finish(future.result())
+                    key, report = running.pop(future), future.result()
+                    if report.status == "failed" and key not in alone and retry_alone(report.error or ""):
+                        log.warning(
+                            "task failed for lack of engine memory; retrying it alone", extra={"fields": {"task": key}}
+                        )
+                        alone.add(key)
+                        waiting.insert(0, key)
+                        notify("retrying", report)
+                        continue
+                    finish(report)
     except BaseException:  # Ctrl-C: do not wait for the running tasks; closing the engine ends them
         pool.shutdown(wait=False, cancel_futures=True)
         raise
