@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -356,6 +357,16 @@ def test_a_local_engine_that_cannot_start_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SAIL_RUNTIME__MEMORY_POOL__TYPE", "no-such-pool")
     with pytest.raises(EngineError, match=r"the local engine exited before it listened \(exit code 1\)"):
         start_local()
+
+
+def test_a_local_engine_that_never_listens_is_a_clear_error_not_a_hang(monkeypatch):
+    from retailflow.workloads.runtime.engine import EngineError, SailServerProcess
+
+    monkeypatch.setattr(SailServerProcess, "COMMAND", (sys.executable, "-c", "import time; time.sleep(60)"))
+    started = time.perf_counter()
+    with pytest.raises(EngineError, match=r"the local engine did not listen within 0.5 s"):
+        SailServerProcess(dict(os.environ), start_timeout=0.5)
+    assert time.perf_counter() - started < 10
 
 
 def test_an_engine_without_a_budget_has_no_spare_and_is_never_restarted(engine):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -73,9 +74,11 @@ class SailServerProcess:
     A process of its own rather than a thread of ours, so that the memory its allocator keeps after large queries
     can be given back by restarting it between tasks, and an engine that dies fails a task, not the run."""
 
-    def __init__(self, environment: dict[str, str]) -> None:
+    COMMAND = (sys.executable, "-m", f"{__package__}.sail_server")
+
+    def __init__(self, environment: dict[str, str], start_timeout: float = 60.0) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", f"{__package__}.sail_server"],
+            self.COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=environment,
@@ -83,6 +86,11 @@ class SailServerProcess:
             start_new_session=True,  # a terminal's Ctrl-C goes to us; we stop the engine
         )
         assert self._process.stdout is not None
+        listening, _, _ = select.select([self._process.stdout], [], [], start_timeout)
+        if not listening:  # neither an address nor an exit: a server that hangs must not hang the run
+            self.kill()
+            self._process.wait()
+            raise EngineError(f"the local engine did not listen within {start_timeout:g} s; see its log above")
         address = self._process.stdout.readline().strip()
         if not address:
             code = self._process.wait(timeout=30)
