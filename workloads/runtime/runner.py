@@ -143,6 +143,13 @@ def run_graph(
         except Exception as err:
             return TaskReport(key, "failed", error=f"{type(err).__name__}: {err}")
 
+    def room_for(key: str) -> bool:
+        """Whether `key` may start beside the running tasks (when none runs, it always may)."""
+        if not running:
+            return True
+        retried_running = bool(alone & set(running.values()))
+        return len(running) < parallel and key not in alone and not retried_running and not wants_idle()
+
     def finish(report: TaskReport) -> None:
         reports[report.task] = report
         if report.status != "succeeded":
@@ -153,9 +160,7 @@ def run_graph(
     try:
         while waiting or running:
             for key in list(waiting):
-                if running and (
-                    len(running) >= parallel or wants_idle() or key in alone or alone & set(running.values())
-                ):
+                if not room_for(key):
                     break
                 blocked = sorted(needs[key] & failed)
                 if blocked:
