@@ -3,8 +3,8 @@
 Generates RAW with the project's generator (8 days), runs the project's graph locally, the DuckDB reference and
 the same transforms on JVM PySpark over the same RAW, checks they agree, measures the cost of an incremental day
 (the whole graph, the day, the orders path alone and the DuckDB reference: medians of `--repeat` runs, 3 by
-default; each full run is followed by a day and an orders-path run, so they are timed under the same conditions), and times `retailflow synth`. Prints a table
-and writes JSON and markdown under benchmarks/results/.
+default; each full run is followed by a day and an orders-path run, so they are timed under the same conditions),
+and times `retailflow synth`. Prints a table and writes JSON and markdown under benchmarks/results/.
 """
 
 from __future__ import annotations

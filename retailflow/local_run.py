@@ -130,7 +130,7 @@ def run_local(
                 tasks,
                 on_event,
                 settings.parallel_tasks,
-                wants_idle=active.over_budget,
+                wants_idle=active.due_for_restart,
                 on_idle=between_tasks,
                 retry_alone=out_of_memory,
             )

@@ -143,21 +143,15 @@ class LocalSail:
         spark.client.set_retry_policies([_retries_while_running(server)])
         return server, spark
 
-    def needs_restart(self) -> bool:
-        """The server has stopped, or holds more resident memory than the budget."""
+    def restart_reason(self) -> str | None:
+        """Why the engine should be restarted between tasks (its server stopped, or holds more resident memory than
+        the budget), or None."""
         if not self.server.running:
-            log.warning("the local engine stopped; starting a new one")
-            return True
-        if not self.over_budget():
-            return False
-        log.info(
-            "restarting the local engine: %d MiB resident, over its budget", (self.server.resident_bytes() or 0) >> 20
-        )
-        return True
-
-    def over_budget(self) -> bool:
+            return "the local engine stopped; starting a new one"
         resident = self.server.resident_bytes()
-        return self.memory_budget is not None and resident is not None and resident > self.memory_budget
+        if self.memory_budget is not None and resident is not None and resident > self.memory_budget:
+            return f"restarting the local engine: {resident >> 20} MiB resident, over its budget"
+        return None
 
     def restart(self) -> SparkSession:
         """Switch to the spare engine (or a new one) and kill the old: between tasks it runs no query, every table
@@ -219,15 +213,17 @@ class Engine:
     _local: LocalSail | None = field(default=None, repr=False)
     restarts: int = 0
 
-    def over_budget(self) -> bool:
-        """A local engine that `renew()` would restart (so its tasks should finish first)."""
-        return self._local is not None and (not self._local.server.running or self._local.over_budget())
+    def due_for_restart(self) -> bool:
+        """A local engine that `renew()` would restart (so its running tasks should finish first)."""
+        return self._local is not None and self._local.restart_reason() is not None
 
     def renew(self) -> bool:
         """Between tasks: restart a local engine that is over its memory budget or has stopped. True when it was
         restarted; the old session, and every frame of it, is gone."""
-        if self._local is None or not self._local.needs_restart():
+        reason = self._local.restart_reason() if self._local is not None else None
+        if self._local is None or reason is None:
             return False
+        log.log(logging.INFO if self._local.server.running else logging.WARNING, reason)
         self.spark = self._local.restart()
         self.restarts += 1
         return True
