@@ -1,8 +1,10 @@
 """A DuckDB implementation of the orders path over the same RAW, as a speed and correctness reference.
 
 bronze (parse JSON lines, quarantine malformed lines, missing required fields and wrong types) -> silver (latest
-version of each order, lines exploded; payment events deduplicated) -> gold online daily revenue by category net
-of refunds; and the SCD2 customer dimension. Its results are compared with the project's tables.
+version of each order, lines exploded; payment events and point-of-sale lines deduplicated) -> gold daily revenue
+by channel and category, net of refunds; and the SCD2 customer dimension. Its results are compared with the
+project's tables. The store channel is there because the project's revenue mart has it: the project's orders path
+runs its store-sales tasks too, so both sides do the same work.
 
 With `out`, every table a step builds is also written as a zstd Parquet file under `out/<table>.parquet`, as a
 pipeline that keeps its layers does (the project writes each layer as Delta); `write_seconds` reports that part.
@@ -28,7 +30,7 @@ class ReferenceResult:
     seconds: dict[str, float]  # per step, computing and (with `out`) writing
     write_seconds: float
     orders_quarantined: int
-    daily_revenue: list[tuple[Any, ...]]  # (date, category, revenue, orders, units), online channel
+    daily_revenue: list[tuple[Any, ...]]  # (date, channel, category, revenue, orders, units)
     dim_customer: list[
         tuple[Any, ...]
     ]  # (customer_id, valid_from, valid_to, is_current, email, city, country, segment, tier)
@@ -46,6 +48,7 @@ def _files(raw: Path, source: str) -> str:
 def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult:
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
+    con.execute("SET TimeZone = 'UTC'")
     seconds: dict[str, float] = {}
     write_seconds = 0.0
     if out is not None:
@@ -117,6 +120,21 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
         keep=("silver_payments",),
     )
     timed(
+        "store_sales",
+        f"""
+        CREATE TABLE store_lines AS
+        SELECT trim(transaction_id) AS transaction_id, line_number, upper(trim(sku)) AS sku, quantity,
+               round(CAST(quantity AS DECIMAL(38, 6)) * CAST(unit_price AS DECIMAL(38, 6)), 2)::DECIMAL(18, 2) AS amount,
+               CAST(CAST(sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) AS sale_date
+        FROM read_parquet({_files(raw, "store_sales")}, union_by_name = true)
+        WHERE transaction_id IS NOT NULL AND line_number IS NOT NULL AND store_id IS NOT NULL AND sku IS NOT NULL
+          AND quantity IS NOT NULL AND unit_price IS NOT NULL AND sold_at IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY trim(transaction_id), line_number ORDER BY CAST(sold_at AS TIMESTAMPTZ) DESC) = 1;
+        """,
+        keep=("store_lines",),
+    )
+    timed(
         "gold_daily_revenue",
         f"""
         CREATE TABLE refunds AS
@@ -125,12 +143,18 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
         SELECT upper(trim(sku)) AS sku, lower(trim(category)) AS category
         FROM read_csv({_files(raw, "products")}, header=true, all_varchar=true, quote='"')
         QUALIFY row_number() OVER (PARTITION BY sku ORDER BY CAST(updated_at AS TIMESTAMPTZ) DESC) = 1;
-        CREATE TABLE daily_revenue AS
-        SELECT l.order_date, coalesce(p.category, 'unknown') AS category,
-               sum(CASE WHEN r.order_id IS NULL THEN l.amount ELSE 0 END)::DECIMAL(18, 2) AS revenue,
-               count(DISTINCT l.order_id) AS orders, sum(l.quantity) AS units
-        FROM order_lines l LEFT JOIN products p USING (sku) LEFT JOIN refunds r USING (order_id)
+        CREATE TABLE sales AS
+        SELECT 'online' AS channel, l.order_id AS document_id, l.order_date AS sale_date, l.sku, l.quantity,
+               CASE WHEN r.order_id IS NULL THEN l.amount ELSE 0 END AS net_amount
+        FROM order_lines l LEFT JOIN refunds r USING (order_id)
         WHERE l.status IN {REVENUE_STATUSES}
+        UNION ALL
+        SELECT 'store', transaction_id, sale_date, sku, quantity, amount FROM store_lines;
+        CREATE TABLE daily_revenue AS
+        SELECT s.sale_date, s.channel, coalesce(p.category, 'unknown') AS category,
+               sum(s.net_amount)::DECIMAL(18, 2) AS revenue, count(DISTINCT s.document_id) AS orders,
+               sum(s.quantity) AS units
+        FROM sales s LEFT JOIN products p USING (sku)
         GROUP BY ALL;
         """,
         keep=("daily_revenue",),
@@ -165,7 +189,7 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
         keep=("dim_customer",),
     )
     revenue = con.execute(
-        "SELECT order_date, category, revenue, orders, units FROM daily_revenue ORDER BY ALL"
+        "SELECT sale_date, channel, category, revenue, orders, units FROM daily_revenue ORDER BY ALL"
     ).fetchall()
     dimension = con.execute(
         "SELECT customer_id, valid_from, valid_to, valid_to IS NULL, email, city, country, segment, tier "
