@@ -49,6 +49,7 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     seconds: dict[str, float] = {}
     write_seconds = 0.0
     if out is not None:
