@@ -4,6 +4,7 @@ each later run rebuilds only the partitions its new data touches."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -98,3 +99,85 @@ def test_a_lakehouse_without_the_event_date_log_logs_every_bronze_partition_on_i
     assert run_local(settings, engine=engine).ok
     # The next incremental run logged the partitions it did not load itself, so later rebuilds still find them.
     assert partitions_holding(lake, TableRef("bronze", "orders"), {str(START)}) == [str(START)]
+
+
+def _json_lines(*records: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+def _order(order_id: str, ts: str) -> dict:
+    return {
+        "order_id": order_id,
+        "status": "paid",
+        "order_ts": ts,
+        "updated_at": ts,
+        "currency": "EUR",
+        "customer": {"customer_id": "C1", "email": "c1@mail.example"},
+        "items": [{"sku": "SKU-1", "quantity": 1, "unit_price": 10.0}],
+    }
+
+
+def _payment(event_id: str, order_id: str, event_type: str, amount: float, ts: str) -> dict:
+    return {
+        "payment_event_id": event_id,
+        "payment_id": f"P-{order_id}",
+        "order_id": order_id,
+        "event_type": event_type,
+        "amount": amount,
+        "currency": "EUR",
+        "event_ts": ts,
+    }
+
+
+def test_payments_merged_day_by_day_equal_a_full_rebuild(engine, tmp_path):
+    """Payments before their order (kept with no order date, moved once the order arrives), a late refund of an
+    old order, an event delivered twice, a corrected event, and a payment whose order never arrives."""
+    days = [str(START + dt.timedelta(days=i)) for i in range(3)]
+    raw = tmp_path / "raw"
+    landed = {
+        days[0]: (
+            [_order("A", f"{days[0]}T09:00:00+00:00")],
+            [
+                _payment("A1", "A", "authorized", 10.0, f"{days[0]}T09:05:00+00:00"),
+                _payment("X1", "X", "authorized", 20.0, f"{days[0]}T22:05:00+00:00"),
+                _payment("Z1", "Z", "authorized", 5.0, f"{days[0]}T10:00:00+00:00"),
+            ],
+        ),
+        days[1]: (
+            [_order("X", f"{days[0]}T22:00:00+00:00")],
+            [
+                _payment("A2", "A", "refunded", 10.0, f"{days[1]}T08:00:00+00:00"),
+                _payment("A1", "A", "authorized", 10.0, f"{days[0]}T09:05:00+00:00"),
+                _payment("X2", "X", "captured", 20.0, f"{days[1]}T01:00:00+00:00"),
+            ],
+        ),
+        days[2]: (
+            [],
+            [_payment("A1", "A", "authorized", 11.0, f"{days[0]}T09:06:00+00:00")],
+        ),
+    }
+    for day, (orders, payments) in landed.items():
+        for source, records in (("orders", orders), ("payments", payments)):
+            if records:
+                folder = raw / source / f"ingestion_date={day}"
+                folder.mkdir(parents=True)
+                (folder / f"{source}.jsonl").write_text(_json_lines(*records))
+    tasks = ["bronze_orders", "bronze_payments", "silver_orders", "silver_payments"]
+    full = LocalRunSettings(lakehouse=tmp_path / "full", raw=raw)
+    assert run_local(full, only=tasks, engine=engine).ok
+    daily = LocalRunSettings(lakehouse=tmp_path / "daily", raw=raw)
+    for day in days:
+        summary = run_local(daily, only=tasks, to_date=dt.date.fromisoformat(day), engine=engine)
+        assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    expected, actual = open_lakehouse(engine, full), open_lakehouse(engine, daily)
+    payments = TableRef("silver", "payments")
+    assert contents(actual, payments) == contents(expected, payments)
+    rows = {r["payment_event_id"]: r for r in actual.read(payments).collect()}
+    assert sorted(rows) == ["A1", "A2", "X1", "X2", "Z1"]
+    assert str(rows["X1"]["order_date"]) == days[0] and str(rows["X2"]["order_date"]) == days[0]
+    assert rows["Z1"]["order_date"] is None
+    assert str(rows["A1"]["amount"]) == "11.00"
+    log = actual.read(PARTITION_LOG).filter(F.col("table_name") == "silver.payments")
+    last_run = log.agg(F.max("run_id")).collect()[0][0]
+    replaced = {r[0] for r in log.filter(F.col("run_id") == last_run).select("partition_value").collect()}
+    assert days[0] in replaced and days[1] not in replaced and "*" not in replaced

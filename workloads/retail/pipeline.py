@@ -158,25 +158,31 @@ def event_date_of(column: str) -> Callable[[], Column]:
 
 
 def build_payments(ctx: TaskContext) -> TaskOutcome:
-    """Payments partitioned by their order's date: rebuilt for the dates of orders that changed or got payments."""
+    """Payments partitioned by their order's date: rebuilt for the dates of orders that changed or got payments.
+
+    An incremental rebuild merges the new payment events into the stored events of those dates and of the
+    unknown-order partition (payments that arrived before their order move to its date once it arrives): its cost
+    follows the new data and the dates it touches, not every payment ever loaded. Per event the later event time
+    wins, and a new event wins a tie, as the later batch does in a full rebuild."""
     output, source = silver_ref("payments"), TableRef("bronze", "payments")
-    bronze, orders = ctx.read(source), ctx.read(silver_ref("orders"))
+    orders = ctx.read(silver_ref("orders"))
     changed_orders = ctx.changed(silver_ref("orders"))
     if _full(ctx, output) or changed_orders is None:
-        return ctx.write_checked(output, silver.payments(bronze, orders))
-    paid = ctx.new_rows(source).select(F.trim("order_id").alias("order_id")).distinct()
+        return ctx.write_checked(output, silver.payments(ctx.read(source), orders))
+    # Computed once: the date lookup and the merge both read it (a day of events, deduplicated).
+    fresh = ctx.lake.materialize(silver.payment_events(ctx.new_rows(source)))
     known = orders.select("order_id", "order_date")
-    dates = changed_orders | _dates(paid.join(known, "order_id", "left"), "order_date")
-    affected = known.filter(_on("order_date", dates)).select(F.col("order_id").alias("_affected"))
-    # An inner join with the affected (distinct) orders on the left, where the engine builds its hash table: a
-    # semi join would build it from every bronze payment.
-    subset = affected.join(bronze, F.trim(bronze["order_id"]) == affected["_affected"]).drop("_affected")
-    if NO_DATE in dates:
-        subset = subset.unionByName(bronze.join(known, F.trim(bronze["order_id"]) == known["order_id"], "left_anti"))
-    # The subset's payments belong to orders of `dates` (or to no known order), so only those orders can match.
-    # Computed once: the deduplication reads its input more than once, and each read would join all of bronze.
-    subset = ctx.lake.materialize(subset)
-    return ctx.write_partitions(output, silver.payments(subset, orders.filter(_on("order_date", dates))), dates)
+    dates = changed_orders | _dates(fresh.select("order_id").distinct().join(known, "order_id", "left"), "order_date")
+    if not dates:
+        return TaskOutcome()
+    # The unknown-order partition is merged too while it holds payments: their order may be among the new ones.
+    unknown = NO_DATE in dates or bool(ctx.read(output).filter(F.col("order_date").isNull()).limit(1).collect())
+    replaced = (dates | {NO_DATE}) if unknown else dates
+    stored = ctx.read(output).filter(_on("order_date", replaced)).select(*fresh.columns)
+    events = silver.upsert_latest(stored, fresh, ["payment_event_id"], "event_ts")
+    return ctx.write_partitions(
+        output, silver.with_order_status(events, orders.filter(_on("order_date", dates))), replaced
+    )
 
 
 def _customer_dates(ctx: TaskContext, sources: tuple[tuple[DataFrame, str, str], ...]) -> set[str] | None:

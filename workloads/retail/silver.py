@@ -167,12 +167,12 @@ def order_lines(silver_orders: DataFrame) -> DataFrame:
     )
 
 
-def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
-    """Payment events, deduplicated, with the order's current status and date (payments live with their order)."""
+def payment_events(bronze: DataFrame) -> DataFrame:
+    """Payment events, deduplicated and typed (the columns of silver payments without their order's)."""
     events = latest_event(
         keyed(bronze, payment_event_id=F.trim("payment_event_id")), ["payment_event_id"], [utc("event_ts")]
     )
-    typed = events.select(
+    return events.select(
         F.trim("payment_event_id").alias("payment_event_id"),
         F.trim("payment_id").alias("payment_id"),
         F.trim("order_id").alias("order_id"),
@@ -181,8 +181,17 @@ def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
         F.upper(F.trim("currency")).alias("currency"),
         utc("event_ts").alias("event_ts"),
     )
+
+
+def with_order_status(events: DataFrame, silver_orders: DataFrame) -> DataFrame:
+    """Payment events with their order's current status and date (payments live with their order)."""
     status = silver_orders.select("order_id", F.col("status").alias("order_status"), "order_date")
-    return typed.join(status, "order_id", "left")
+    return events.join(status, "order_id", "left")
+
+
+def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
+    """Payment events, deduplicated, with the order's current status and date."""
+    return with_order_status(payment_events(bronze), silver_orders)
 
 
 def products(bronze: DataFrame) -> DataFrame:
