@@ -249,11 +249,15 @@ class Engine:
 #   without restarts 1.58 GB. At 0 ms the run took 40% longer.
 # - "Latest row per key" windows (row_number = 1) run as a per-key top-1 instead of a full sort (about 15% faster on
 #   the silver deduplications at scale 10, with no more memory).
+# - A hash join builds its table from its left input, always: the transforms put the smaller side there. With the
+#   inputs swapped by statistics, the choice depended on how many files a table happened to be written in; at scale
+#   10 a seven-day load built silver clickstream's hash tables from all of bronze and ran out of memory.
 LOCAL_ENGINE_SETTINGS = {
     "SAIL_RUNTIME__MEMORY_POOL__TYPE": "fair",
     "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE": str(768 << 20),
     "MIMALLOC_PURGE_DELAY": "100",
     "SAIL_OPTIMIZER__ENABLE_WINDOW_TOPN": "true",
+    "SAIL_OPTIMIZER__ENABLE_JOIN_SWAP": "false",
 }
 
 

@@ -99,7 +99,7 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL) 
 
     def prepare(df: DataFrame, flag: str, read: Reader) -> DataFrame:
         keys = read(table).select(F.col(key).alias(f"_ref_{flag}")).distinct()
-        joined = df.join(keys, df[column] == keys[f"_ref_{flag}"], "left")
+        joined = keys.join(df, df[column] == keys[f"_ref_{flag}"], "right").select(*df.columns, f"_ref_{flag}")
         return joined.withColumn(flag, F.col(column).isNull() | F.col(f"_ref_{flag}").isNotNull()).drop(f"_ref_{flag}")
 
     return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)
