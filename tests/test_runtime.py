@@ -373,3 +373,13 @@ def test_an_engine_without_a_budget_has_no_spare_and_is_never_restarted(engine):
     assert engine._local is not None and engine._local._spare is None
     engine.spark.range(100_000).selectExpr("id % 7 AS k").groupBy("k").count().collect()
     assert engine.renew() is False
+
+
+def test_a_hash_join_builds_from_its_left_input_whatever_the_sizes(engine, capsys):
+    """The transforms put the smaller side of each join on the left; the engine must not swap the inputs by
+    statistics (which vary with how many files a table was written in)."""
+    big = engine.spark.range(200_000).withColumnRenamed("id", "k")
+    small = engine.spark.createDataFrame([(1, "a")], "k long, v string")
+    big.join(small, "k", "left").explain()
+    joins = [line for line in capsys.readouterr().out.splitlines() if "HashJoinExec" in line]
+    assert len(joins) == 1 and "join_type=Left" in joins[0], joins
