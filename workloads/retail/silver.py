@@ -187,7 +187,8 @@ def with_order_status(events: DataFrame, silver_orders: DataFrame) -> DataFrame:
     """Payment events with their order's current status and date (payments live with their order)."""
     status = silver_orders.select("order_id", F.col("status").alias("order_status"), "order_date")
     # The orders (fewer than their payment events) on the left, where the engine builds its hash table.
-    return status.join(events, "order_id", "right").select(*events.columns, "order_status", "order_date")
+    joined = status.join(events, "order_id", "right")
+    return joined.select("order_id", *[c for c in events.columns if c != "order_id"], "order_status", "order_date")
 
 
 def payments(bronze: DataFrame, silver_orders: DataFrame) -> DataFrame:
