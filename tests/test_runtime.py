@@ -241,10 +241,14 @@ def _changes(engine, rows):
     )
 
 
-def test_scd2_out_of_order_and_idempotent(lake, engine):
+@pytest.mark.parametrize("merge", [True, False], ids=["merge", "replace"])
+def test_scd2_out_of_order_and_idempotent(lake, engine, merge):
     apply_scd2(lake, DIM, _changes(engine, [("c1", "silver", 1), ("c1", "gold", 5), ("c2", "none", 2)]), SPEC)
-    # a late change between two versions, a duplicate, and an unchanged attribute
-    apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c1", "gold", 5), ("c2", "none", 4)]), SPEC)
+    # a late change between two versions, a duplicate, an unchanged attribute, and a key the batch does not touch
+    apply_scd2(lake, DIM, _changes(engine, [("c3", "gold", 1)]), SPEC, merge=merge)
+    apply_scd2(
+        lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c1", "gold", 5), ("c2", "none", 4)]), SPEC, merge=merge
+    )
     rows = sorted(
         (r.id, r.tier, r.valid_from.day, r.valid_to.day if r.valid_to else None, r.is_current)
         for r in lake.read(DIM).collect()
@@ -254,9 +258,10 @@ def test_scd2_out_of_order_and_idempotent(lake, engine):
         ("c1", "gold", 5, None, True),
         ("c1", "silver", 1, 3, False),
         ("c2", "none", 2, None, True),
+        ("c3", "gold", 1, None, True),
     ]
     before = sorted(map(tuple, lake.read(DIM).collect()))
-    apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c2", "none", 4)]), SPEC)
+    apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c2", "none", 4)]), SPEC, merge=merge)
     assert sorted(map(tuple, lake.read(DIM).collect())) == before
 
 

@@ -293,16 +293,17 @@ def by_changed_dates(
 
 
 def build_dim_customer(ctx: TaskContext) -> TaskOutcome:
-    """SCD2 merge of the customer changes in the partitions replaced since the last run: the merge rebuilds the
-    touched customers' histories, so late changes land in place. A first or full-refresh run, or a stored table
-    whose columns are not its contract's, rebuilds the dimension from every change."""
+    """SCD2 update from the customer changes in the partitions replaced since the last run: the touched customers'
+    histories are rebuilt, so late changes land in place; written in a MERGE where the engine's MERGE writes only
+    the changed rows, else by replacing the table. A first or full-refresh run, or a stored table whose columns are
+    not its contract's, rebuilds the dimension from every change."""
     ref = gold_ref("dim_customer")
     changes = ctx.read("silver.customer_changes")
     rebuild = _full(ctx, ref)
     changed = None if rebuild else ctx.changed(silver_ref("customer_changes"))
     if changed is not None:
         changes = changes.filter(_on("change_date", changed))
-    apply_scd2(ctx.lake, ref, changes, CUSTOMER_SCD2, rebuild=rebuild)
+    apply_scd2(ctx.lake, ref, changes, CUSTOMER_SCD2, rebuild=rebuild, merge=ctx.capabilities.row_level_merge)
     unknown = gold.unknown_customer(ctx.lake.spark)
     if ctx.lake.read(ref).filter(F.col("customer_sk") == gold.UNKNOWN_SK).count() == 0:
         ctx.lake.write(ref, unknown)

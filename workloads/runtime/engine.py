@@ -32,6 +32,7 @@ class Capabilities:
     create_catalog: bool  # CREATE CATALOG (locally catalogs are folders)
     concurrent_writers: bool  # optimistic transaction conflict detection
     checkpoint: bool  # DataFrame.checkpoint() to local files: compute a frame once, then check and write it
+    row_level_merge: bool  # MERGE writes the changed rows only (deletion vectors), not every file it touches
 
 
 CAPABILITIES = {
@@ -41,6 +42,7 @@ CAPABILITIES = {
         create_catalog=False,
         concurrent_writers=False,
         checkpoint=True,
+        row_level_merge=False,
     ),
     "remote": Capabilities(
         file_metadata_column=True,
@@ -48,6 +50,7 @@ CAPABILITIES = {
         create_catalog=True,
         concurrent_writers=True,
         checkpoint=False,
+        row_level_merge=False,
     ),
     "databricks": Capabilities(
         file_metadata_column=True,
@@ -55,6 +58,7 @@ CAPABILITIES = {
         create_catalog=True,
         concurrent_writers=True,
         checkpoint=False,
+        row_level_merge=True,
     ),
 }
 
