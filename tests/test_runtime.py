@@ -73,6 +73,20 @@ def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):
     assert not lake.exists(STRICT.ref)
 
 
+def test_the_check_counts_the_kept_rows_nulls_for_the_write(lake, engine):
+    # The contract's NOT NULL columns are counted in the expectations' aggregation, over the rows kept: a null id
+    # on a quarantined row does not fail the write, one on a kept row does, and the write runs no count of its own.
+    df = engine.spark.createDataFrame([("a", 1), (None, None), (None, 3)], "id string, qty int")
+    checked = apply_expectations(df, [not_null("qty")], "silver.strict", lake.read, count_nulls=STRICT.required)
+    assert checked.null_counts == {"id": 1} and checked.kept.count() == 2
+    with pytest.raises(ContractViolation, match="column .id. is NOT NULL in the contract but 1 row"):
+        lake.write(STRICT.ref, checked.kept, null_counts=checked.null_counts)
+    clean = apply_expectations(df.filter("qty IS NULL OR id IS NOT NULL"), [not_null("qty")], "t", lake.read, ["id"])
+    assert clean.null_counts == {"id": 0}
+    lake.write(STRICT.ref, clean.kept, null_counts=clean.null_counts)
+    assert [(r.id, r.qty) for r in lake.read(STRICT.ref).collect()] == [("a", 1)]
+
+
 def test_json_ingestion_quarantines_rescues_and_accounts_for_every_line(lake, tmp_path):
     raw = tmp_path / "raw"
     lines = [

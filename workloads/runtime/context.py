@@ -94,7 +94,7 @@ class TaskContext:
     def check(self, df: DataFrame, ref: TableRef, expectations: tuple[Expectation, ...] | None = None) -> Checked:
         """Apply the table's expectations (from its contract, unless given), record the results, quarantine rows."""
         rules = self.lake.contracts.get(ref).expectations if expectations is None else expectations
-        checked = apply_expectations(df, rules, str(ref), self.read)
+        checked = apply_expectations(df, rules, str(ref), self.read, self.lake.contracts.get(ref).required)
         record_dq_results(self.lake, self.run_id, self.task, str(ref), checked.results)
         if any(r.failed for r in checked.results if r.action == "quarantine"):
             rows = checked.quarantined.select(
@@ -119,7 +119,7 @@ class TaskContext:
         incremental = self.since is not None and self.lake.exists(ref)
         unchanged = incremental and self._fingerprint(kept) == self._fingerprint(self.lake.read(ref))
         if not unchanged:
-            self.lake.write(ref, kept, mode="overwrite")
+            self.lake.write(ref, kept, mode="overwrite", null_counts=checked.null_counts)
             log_partitions(self.lake, self.run_id, self.task, ref, [EVERYTHING])
         written = self.lake.read(ref).count()
         quarantined = sum(r.failed for r in checked.results if r.action == "quarantine")
@@ -138,7 +138,7 @@ class TaskContext:
             [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * (NO_DATE in dates)
         )
         checked = self.check(self.lake.materialize(df), ref)
-        self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition)
+        self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition, null_counts=checked.null_counts)
         log_partitions(self.lake, self.run_id, self.task, ref, sorted(dates))
         written = self.lake.read(ref).filter(condition).count()
         quarantined = sum(r.failed for r in checked.results if r.action == "quarantine")

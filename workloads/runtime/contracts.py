@@ -51,8 +51,14 @@ class TableContract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def enforce(self, df: DataFrame) -> DataFrame:
-        """The frame in contract column order, with NOT NULL checked as the rows are written."""
+    @property
+    def required(self) -> list[str]:
+        """The NOT NULL columns."""
+        return [c.name for c in self.columns if not c.nullable]
+
+    def enforce(self, df: DataFrame, null_counts: Mapping[str, int] | None = None) -> DataFrame:
+        """The frame in contract column order, with NOT NULL checked: from `null_counts` (the NOT NULL columns'
+        null counts, taken where the rows were already being counted), else by a query of its own."""
         actual = {f.name: f.dataType for f in df.schema.fields}
         missing = [c.name for c in self.columns if c.name not in actual]
         if missing:
@@ -71,11 +77,14 @@ class TableContract:
                     f"the contract says {column.type.simpleString()}"
                 )
         ordered = df.select(*self.column_names)
-        required = [c.name for c in self.columns if not c.nullable]
+        required = self.required
         if required:
-            counts = ordered.agg(
-                *[F.sum(F.when(F.col(name).isNull(), 1).otherwise(0)).alias(name) for name in required]
-            ).collect()[0]
+            counts = null_counts
+            if counts is None:
+                row = ordered.agg(
+                    *[F.sum(F.when(F.col(name).isNull(), 1).otherwise(0)).alias(name) for name in required]
+                ).collect()[0]
+                counts = {name: int(row[name] or 0) for name in required}
             for name in required:
                 if counts[name]:
                     raise ContractViolation(
@@ -87,7 +96,7 @@ class TableContract:
         """Rows given as mappings, as tuples in contract column order; a missing or extra column, or a null in a
         NOT NULL column, is an error naming the table, the column and the row."""
         names = self.column_names
-        required = [c.name for c in self.columns if not c.nullable]
+        required = self.required
         tuples = []
         for position, row in enumerate(rows):
             missing = [n for n in names if n not in row]

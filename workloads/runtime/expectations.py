@@ -120,6 +120,7 @@ class Checked:
     kept: DataFrame  # rows to write (warn failures included, drop/quarantine failures left out)
     quarantined: DataFrame  # rows failing a quarantine rule, with `_reason` naming the rule(s)
     results: list[RuleResult]
+    null_counts: dict[str, int] | None = None  # per `count_nulls` column, the kept rows holding null in it
 
 
 def apply_expectations(
@@ -127,11 +128,19 @@ def apply_expectations(
     expectations: Sequence[Expectation],
     table: str,
     read: Reader,
+    count_nulls: Sequence[str] = (),
 ) -> Checked:
+    """Evaluate `expectations` on `df`: counts per rule, a failing `fail` rule raised, drop and quarantine rules
+    applied. The nulls of `count_nulls` (a contract's NOT NULL columns) among the kept rows are counted in the
+    same aggregation, so the write need not count them again."""
     nothing_quarantined = df.limit(0).withColumn("_reason", F.lit(""))
     if not expectations:
         return Checked(df, nothing_quarantined, [])
     rules = [(rule, f"_dq_{i}") for i, rule in enumerate(expectations)]
+    dropping = [(rule, f) for rule, f in rules if rule.action in (Action.DROP, Action.QUARANTINE)]
+    keep = F.lit(True)
+    for _rule, f in dropping:
+        keep = keep & F.col(f)
     # Rules that keep every row (warn, fail) and can count their failures do so on their own; the others are
     # counted together in one aggregation over their flags.
     counters = {
@@ -141,10 +150,13 @@ def apply_expectations(
     }
     flagged_rules = [(rule, f) for rule, f in rules if f not in counters]
     flagged = _flag(df, flagged_rules, read)
+    nulls = {name: f"_null_{i}" for i, name in enumerate(count_nulls)}
     totals = flagged.agg(
         F.count(F.lit(1)).alias("rows"),
         *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for _rule, f in flagged_rules],
+        *[F.sum(F.when(keep & F.col(name).isNull(), 1).otherwise(0)).alias(alias) for name, alias in nulls.items()],
     ).collect()[0]
+    null_counts = {name: int(totals[alias] or 0) for name, alias in nulls.items()}
     failed = {f: int(totals[f] or 0) for _rule, f in flagged_rules}
     failed.update({f: count(df, read) for f, count in counters.items()})
     results = [
@@ -160,14 +172,10 @@ def apply_expectations(
             )
     # The kept and quarantined rows are selected with the drop and quarantine rules only: warn and fail rules (a
     # join per reference) are not evaluated again when the kept rows are written.
-    dropping = [(rule, f) for rule, f in rules if rule.action in (Action.DROP, Action.QUARANTINE)]
     if not dropping:
-        return Checked(df, nothing_quarantined, results)
+        return Checked(df, nothing_quarantined, results, null_counts)
     flagged = _flag(df, dropping, read)
     quarantining = [(rule, f) for rule, f in dropping if rule.action == Action.QUARANTINE]
-    keep = F.lit(True)
-    for _rule, f in dropping:
-        keep = keep & F.col(f)
     quarantine_condition = F.lit(False)
     for _rule, f in quarantining:
         quarantine_condition = quarantine_condition | ~F.col(f)
@@ -178,7 +186,7 @@ def apply_expectations(
     flags = [f for _rule, f in dropping]
     kept = flagged.filter(keep).drop(*flags)
     quarantined = flagged.filter(quarantine_condition).withColumn("_reason", reasons).drop(*flags)
-    return Checked(kept, quarantined, results)
+    return Checked(kept, quarantined, results, null_counts)
 
 
 def _flag(df: DataFrame, rules: Sequence[tuple[Expectation, str]], read: Reader) -> DataFrame:

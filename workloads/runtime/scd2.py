@@ -83,6 +83,8 @@ def apply_scd2(
         # Computed once: the contract's NOT NULL check and the write would each compute the history.
         lake.write(ref, lake.materialize(build_history(changes, spec)), mode="overwrite")
         return
+    if not changes.limit(1).collect():  # nothing to apply: no new version of the table
+        return
     target = lake.read(ref)
     touched = changes.select(*spec.key).distinct()
     # An inner join with the (distinct) touched keys on the left, where the engine builds its hash table: a semi

@@ -120,9 +120,17 @@ class Lakehouse:
         finally:
             lock.release()
 
-    def write(self, ref: TableRef, df: DataFrame, mode: str = "append", replace_where: str | None = None) -> None:
-        """Append or overwrite (all of it, or only the rows matching `replace_where`), after the contract check."""
-        self._save(ref, self.contracts.get(ref).enforce(df), mode, replace_where)
+    def write(
+        self,
+        ref: TableRef,
+        df: DataFrame,
+        mode: str = "append",
+        replace_where: str | None = None,
+        null_counts: Mapping[str, int] | None = None,
+    ) -> None:
+        """Append or overwrite (all of it, or only the rows matching `replace_where`), after the contract check
+        (`null_counts`: the NOT NULL columns' nulls in `df`, when already counted)."""
+        self._save(ref, self.contracts.get(ref).enforce(df, null_counts), mode, replace_where)
 
     def append_rows(self, ref: TableRef, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append rows built by the runtime itself (the ops tables' bookkeeping), checked against the contract here
