@@ -133,6 +133,7 @@ def run_local(
                 wants_idle=active.due_for_restart,
                 on_idle=between_tasks,
                 retry_alone=out_of_memory,
+                watch=active.watching,
             )
             restarts = active.restarts - restarts_before
         finally:

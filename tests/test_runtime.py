@@ -370,6 +370,30 @@ def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
         engine.close()
 
 
+def test_the_engine_is_restarted_when_the_largest_rise_of_the_run_would_pass_its_budget():
+    from retailflow.workloads.runtime.engine import start_local
+
+    engine = start_local(memory_budget_mb=4096)
+    local = engine._local
+    assert local is not None
+    try:
+        # Before any task finished, three quarters of the budget is assumed: a fresh engine is far below the rest.
+        assert local.largest_rise is None and not engine.due_for_restart()
+        with engine.watching("sort"):
+            engine.spark.range(300_000).selectExpr("id", "uuid() AS u").orderBy("u").collect()
+        rise = local.largest_rise
+        assert rise is not None and rise > 0  # the task raised the engine's resident memory, and it was measured
+        resident = local.server.resident_bytes()
+        assert resident is not None and not engine.due_for_restart()
+        local.largest_rise = (4096 << 20) - resident + (1 << 20)  # a task that would take it 1 MiB over budget
+        assert engine.due_for_restart()
+        before = engine.spark
+        assert engine.renew() is True and engine.spark is not before and engine.restarts == 1
+        assert local.largest_rise is not None  # the run's tasks still tell what the next one may need
+    finally:
+        engine.close()
+
+
 def test_a_local_engine_that_cannot_start_is_a_clear_error(monkeypatch):
     from retailflow.workloads.runtime.engine import EngineError, start_local
 

@@ -264,8 +264,9 @@ class EnvironmentConfig(Strict):
 class EngineSettings(Strict):
     kind: Literal["local", "remote"] = "local"
     remote_url: str | None = Field(default=None, pattern=r"^sc://")
-    # The local engine (a child process) is restarted between tasks once its resident memory is over this: its
-    # allocator keeps memory that large queries freed. None: never restarted.
+    # The resident memory the local engine (a child process) should stay under: before a task, it is restarted when
+    # its resident memory plus the largest rise a task of the run has caused would pass this (its allocator keeps
+    # memory that large queries freed). None: never restarted.
     memory_budget_mb: int | None = Field(default=None, ge=128)
     # Tasks run at once (each waits for the tasks it depends on): small tasks leave cores idle on their own.
     parallel_tasks: int = Field(default=1, ge=1, le=8)

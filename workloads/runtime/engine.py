@@ -12,7 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,16 +133,56 @@ class SailServerProcess:
 class LocalSail:
     """The local engine's processes: the server in use with its session, and, when the engine has a memory budget,
     a spare one started in the background, so that a restart between tasks is a switch of sessions, not a start-up
-    on the critical path (the old server is killed)."""
+    on the critical path (the old server is killed).
+
+    The budget is the resident memory the engine should stay under while a task runs. Before a task starts, the
+    engine is restarted if its resident memory plus the largest rise a task of this run has caused would pass it
+    (before any task finished: three quarters of the budget). Memory a task needs follows the run's size, so a
+    whole-graph run restarts the engine after most large tasks, and an incremental day, whose tasks need a fraction
+    of that, rarely. A task's rise is its engine's resident high-water mark (sampled) less its resident memory at
+    the start; with tasks at once, each one's rise includes the others' (an overestimate, so a restart too many)."""
+
+    SAMPLE_SECONDS = 0.05
 
     def __init__(self, scratch: Path, memory_budget: int | None) -> None:
         self.scratch = scratch
         self.memory_budget = memory_budget
+        self.largest_rise: int | None = None
+        self._watched: dict[str, list[int]] = {}  # running task -> [resident at its start, high-water mark]
+        self._watch_lock = threading.Lock()
+        self._closed = threading.Event()
         self.server, self.spark = self._start()
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retailflow-engine-spare")
         self._spare: Future[tuple[SailServerProcess, SparkSession]] | None = None
         if memory_budget is not None:
             self._spare = self._starter.submit(self._start)
+            threading.Thread(target=self._sample, name="retailflow-engine-memory", daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._closed.wait(self.SAMPLE_SECONDS):
+            with self._watch_lock:
+                if not self._watched:
+                    continue
+                resident = self.server.resident_bytes() or 0
+                for marks in self._watched.values():
+                    marks[1] = max(marks[1], resident)
+
+    @contextmanager
+    def watching(self, task: str) -> Iterator[None]:
+        """Record how far `task` raises the engine's resident memory (with a budget; else nothing)."""
+        if self.memory_budget is None:
+            yield
+            return
+        resident = self.server.resident_bytes() or 0
+        with self._watch_lock:
+            self._watched[task] = [resident, resident]
+        try:
+            yield
+        finally:
+            with self._watch_lock:
+                start, high = self._watched.pop(task)
+                rise = max(high, self.server.resident_bytes() or 0) - start
+                self.largest_rise = max(self.largest_rise or 0, rise)
 
     def _start(self) -> tuple[SailServerProcess, SparkSession]:
         server = SailServerProcess(_server_environment(self.scratch))
@@ -153,8 +196,14 @@ class LocalSail:
         if not self.server.running:
             return "the local engine stopped; starting a new one"
         resident = self.server.resident_bytes()
-        if self.memory_budget is not None and resident is not None and resident > self.memory_budget:
-            return f"restarting the local engine: {resident >> 20} MiB resident, over its budget"
+        if self.memory_budget is None or resident is None:
+            return None
+        rise = self.largest_rise if self.largest_rise is not None else self.memory_budget * 3 // 4
+        if resident + rise > self.memory_budget:
+            return (
+                f"restarting the local engine: {resident >> 20} MiB resident, and a task of this run has raised "
+                f"it by up to {rise >> 20} MiB; its budget is {self.memory_budget >> 20} MiB"
+            )
         return None
 
     def restart(self) -> SparkSession:
@@ -178,6 +227,7 @@ class LocalSail:
             return None
 
     def close(self) -> None:
+        self._closed.set()
         _stop(self.server, self.spark)
         spare = self._take_spare()
         if spare is not None:
@@ -231,6 +281,10 @@ class Engine:
         self.spark = self._local.restart()
         self.restarts += 1
         return True
+
+    def watching(self, task: str) -> AbstractContextManager[None]:
+        """Around a task's run: a local engine with a budget records how far the task raises its memory."""
+        return self._local.watching(task) if self._local is not None else nullcontext()
 
     @property
     def scratch(self) -> Path | None:

@@ -121,11 +121,13 @@ def run_graph(
     wants_idle: Callable[[], bool] = lambda: False,
     on_idle: Callable[[], None] = lambda: None,
     retry_alone: Callable[[str], bool] = lambda _error: False,
+    watch: Callable[[str], contextlib.AbstractContextManager[None]] = lambda _key: contextlib.nullcontext(),
 ) -> list[TaskReport]:
     """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
     on have finished, earliest in `tasks` first. A failure skips every task downstream of it. `on_idle()` is called
     before a task starts while no other task runs (where the local engine may be restarted); while `wants_idle()`
-    (the engine is over its memory budget) no task starts beside running ones. A task whose error `retry_alone`
+    (the engine is over its memory budget) no task starts beside running ones; `watch(key)` is entered around each
+    task's run (where the engine measures the task's memory). A task whose error `retry_alone`
     accepts (the engine's memory, shared by the running tasks, ran out) is run once more, alone: tasks are
     idempotent, and the failed attempt stays in the run log. Reports come back in the order of `tasks`."""
     notify = on_event or (lambda _event, _report: None)
@@ -139,7 +141,8 @@ def run_graph(
 
     def attempt(key: str, ctx: TaskContext) -> TaskReport:
         try:
-            return run_task(graph, ctx)
+            with watch(key):
+                return run_task(graph, ctx)
         except Exception as err:
             return TaskReport(key, "failed", error=f"{type(err).__name__}: {err}")
 
