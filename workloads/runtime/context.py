@@ -93,8 +93,9 @@ class TaskContext:
 
     def check(self, df: DataFrame, ref: TableRef, expectations: tuple[Expectation, ...] | None = None) -> Checked:
         """Apply the table's expectations (from its contract, unless given), record the results, quarantine rows."""
-        rules = self.lake.contracts.get(ref).expectations if expectations is None else expectations
-        checked = apply_expectations(df, rules, str(ref), self.read, self.lake.contracts.get(ref).required)
+        contract = self.lake.contracts.get(ref)
+        rules = contract.expectations if expectations is None else expectations
+        checked = apply_expectations(df, rules, str(ref), self.read, contract.required)
         record_dq_results(self.lake, self.run_id, self.task, str(ref), checked.results)
         if any(r.failed for r in checked.results if r.action == "quarantine"):
             rows = checked.quarantined.select(
