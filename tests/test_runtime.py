@@ -26,6 +26,7 @@ EVENTS = SourceSpec("events", "json", fields(("id", StringType()), ("qty", Integ
 ITEMS = SourceSpec(
     "items", "csv", fields(("sku", StringType()), ("name", StringType()), ("qty", IntegerType())), required=("sku",)
 )
+PARTS = SourceSpec("parts", "parquet", fields(("id", StringType()), ("qty", IntegerType())), required=("id",))
 DIM = TableRef("gold", "dim_test")
 DIM_CONTRACT = TableContract(
     DIM,
@@ -43,7 +44,9 @@ STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(),
 
 @pytest.fixture
 def lake(engine, tmp_path: Path) -> Lakehouse:
-    contracts = ContractRegistry([*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), DIM_CONTRACT, STRICT])
+    contracts = ContractRegistry(
+        [*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), *PARTS.contracts(), DIM_CONTRACT, STRICT]
+    )
     return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake", checkpoints=True)
 
 
@@ -118,6 +121,46 @@ def test_json_ingestion_quarantines_rescues_and_accounts_for_every_line(lake, tm
         "[1, 2]": "malformed JSON: not a JSON object",
     }
     assert lake.read(EVENTS.staging).filter("_reason IS NULL AND _raw IS NOT NULL").count() == 0
+
+
+def test_unknown_json_fields_are_rescued_by_path_or_from_the_whole_line(lake, tmp_path):
+    """A few plain unknown keys are read by path (values as received); more of them, a repeated key or a key no
+    path can spell are rescued from the line parsed whole. Either way every unknown field is kept."""
+    raw = tmp_path / "raw"
+    lines = [
+        '{"id": "p", "qty": 1, "promo": {"code": [1, 2]}, "gone": null, "rate": 2.50}',
+        '{"id": "d", "qty": 1, "k": "first", "k": "last"}',
+        '{"id": "n", "qty": 1, "a.b": 1, "say \\"hi\\"": "x"}',
+        '{"id": "m", "qty": 1, "k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": "five"}',
+    ]
+    land(raw, "events", "2026-01-01", "e1.jsonl", "\n".join(lines) + "\n")
+    assert Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS).rows_loaded == 4
+    rescued = {r["id"]: json.loads(r["_rescued_data"]) for r in lake.read(EVENTS.bronze).collect()}
+    promo, gone, rate = (rescued["p"].pop(key) for key in ("promo", "gone", "rate"))
+    assert json.loads(promo) == {"code": [1, 2]} and gone is None and float(rate) == 2.5 and not rescued["p"]
+    assert rescued["d"] == {"k": "last"}
+    assert rescued["n"] == {"a.b": "1", 'say "hi"': "x"}
+    assert rescued["m"] == {"k1": "1", "k2": "2", "k3": "3", "k4": "4", "k5": "five"}
+
+
+def test_parquet_rows_are_converted_and_only_the_quarantined_carry_their_record(lake, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = pa.table({"id": ["a", None, "c"], "qty": ["1", "2", "many"], "colour": ["red", None, "blue"]})
+    folder = tmp_path / "raw" / "parts" / "ingestion_date=2026-01-01"
+    folder.mkdir(parents=True)
+    pq.write_table(rows, folder / "p1.parquet")
+    result = Ingestor(lake, tmp_path / "raw", "run1", 1 << 20).ingest(PARTS)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 2)
+    [good] = lake.read(PARTS.bronze).collect()
+    assert (good["id"], good["qty"], json.loads(good["_rescued_data"])) == ("a", 1, {"colour": "red"})
+    quarantined = {r["reason"]: json.loads(r["raw"]) for r in lake.read(QUARANTINE).collect()}
+    assert quarantined == {
+        "missing required field id": {"qty": "2"},
+        "field qty: cannot convert string to int": {"id": "c", "qty": "many", "colour": "blue"},
+    }
+    assert lake.read(PARTS.staging).filter("_reason IS NULL AND _raw IS NOT NULL").count() == 0
 
 
 def test_exactly_once_over_reruns_and_new_files(lake, tmp_path):
