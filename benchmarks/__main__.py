@@ -316,7 +316,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"| project: orders path alone ({len(ORDERS_PATH)} tasks), wall, median (runs) | "
         f"{report['project']['orders_path_seconds']} s ({_runs(report['project']['orders_path_seconds_runs'])}) |",
         f"| project: RAW rows per second | {report['project']['raw_rows_per_second']:,} |",
-        f"| project: peak RSS, highest of the runs (runner + engine processes) | {report['project']['peak_rss_mb']} MB |",
+        f"| project: peak RSS, highest of the runs (runner + engine processes): whole graph, orders path | "
+        f"{report['project']['peak_rss_mb']} MB, {report['project']['orders_path_peak_rss_mb']} MB |",
         f"| project: engine restarts between tasks (memory budget) | {report['project']['engine_restarts']} |",
         f"| DuckDB reference, orders path (both channels) + SCD2, median (runs; of which writing its layers to Parquet) | "
         f"{report['duckdb']['seconds']} s ({_runs(report['duckdb']['seconds_runs'])}; "
