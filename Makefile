@@ -53,7 +53,7 @@ format: $(VENV)/.installed ## Apply ruff formatting and fixes
 	$(BIN)/ruff check --fix .
 
 typecheck: $(VENV)/.installed ## mypy on the project code
-	$(BIN)/mypy retailflow main.py benchmarks
+	$(BIN)/python tools/typecheck.py
 
 pytest: install ## The test suite
 	$(BIN)/pytest -q
@@ -73,7 +73,7 @@ run: $(VENV)/.installed ## Run the medallion graph locally
 	$(BIN)/retailflow run
 
 bench: $(VENV)/.installed ## Benchmarks (SCALE=10 for the targets in the README)
-	$(BIN)/python -m benchmarks run --scale $(or $(SCALE),1)
+	$(BIN)/python -m retailflow.benchmarks run --scale $(or $(SCALE),1)
 
 clean: ## Remove generated output
 	rm -rf cdktf.out .lakehouse .gen .mypy_cache .ruff_cache .pytest_cache

@@ -1,10 +1,11 @@
-"""RetailFlow benchmarks: `python -m benchmarks run --scale 10` (or `make bench SCALE=10`).
+"""RetailFlow benchmarks: `python -m retailflow.benchmarks run --scale 10` (or `make bench SCALE=10`).
 
 Generates RAW with the project's generator (8 days), runs the project's graph locally, the DuckDB reference and
 the same transforms on JVM PySpark over the same RAW, checks they agree, measures the cost of an incremental day
 (the whole graph, the day, the orders path alone and the DuckDB reference: medians of `--repeat` runs, 3 by
 default; each full run is followed by a day and an orders-path run, so they are timed under the same conditions),
-and times `retailflow synth`. Prints a table and writes JSON and markdown under benchmarks/results/.
+and times `retailflow synth`. Prints a table, writes JSON and markdown under benchmarks/results/ and puts the
+table into docs/performance.md.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks import duckdb_reference
+from retailflow.benchmarks import duckdb_reference
+from retailflow.project import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 BIN = Path(sys.executable).parent
 START = dt.date(2026, 1, 5)
 # The tasks that build daily revenue and the customer dimension, run alone and timed against the DuckDB reference.
@@ -260,7 +262,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
             [
                 sys.executable,
                 "-m",
-                "benchmarks.jvm",
+                "retailflow.benchmarks.jvm",
                 "--raw",
                 str(raw),
                 "--stage",
@@ -342,7 +344,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m retailflow.benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="run the benchmarks")
     run_parser.add_argument("--scale", type=float, default=1.0)
@@ -362,7 +364,18 @@ def main() -> None:
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str))
     text = markdown(report)
     stem.with_suffix(".md").write_text(text)
+    publish(text, ROOT / "docs" / "performance.md")
     print(text)
+
+
+def publish(table: str, page: Path) -> None:
+    """Put the latest table between the page's benchmark markers (the rest of the page is prose)."""
+    text = page.read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN benchmark -->\n", "<!-- END benchmark -->"
+    if begin not in text or end not in text:
+        raise SystemExit(f"{page}: no benchmark markers ({begin.strip()} ... {end})")
+    head, rest = text.split(begin, 1)
+    page.write_text(head + begin + table.rstrip() + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 if __name__ == "__main__":

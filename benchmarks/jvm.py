@@ -1,7 +1,7 @@
 """The project's own pure transforms on classic JVM PySpark (`local[2]`): a speed comparison and a parity check
 that the transforms give the same answers on Apache Spark. Parquet stands in for Delta (no Delta jars here).
 
-    python -m benchmarks.jvm --raw RAW --out result.json
+    python -m retailflow.benchmarks.jvm --raw RAW --out result.json
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailflow.workloads.retail import gold, silver
-from retailflow.workloads.retail.pipeline import CUSTOMER_SCD2
 from retailflow.workloads.retail.sources import CUSTOMERS, ORDERS, PAYMENTS, PRODUCTS
+from retailflow.workloads.retail.tasks import CUSTOMER_SCD2
 from retailflow.workloads.runtime.ingest import SourceSpec, list_raw_files, parse_csv_lines, parse_json_lines
 from retailflow.workloads.runtime.scd2 import build_history
 
@@ -122,7 +122,17 @@ def run(raw: Path, stage: Path) -> dict[str, Any]:
 
 def command(raw: Path, stage: Path, out: Path) -> list[str]:
     """The command line of a JVM run, in its own process (a JVM Spark session cannot share a Connect process)."""
-    return [sys.executable, "-m", "benchmarks.jvm", "--raw", str(raw), "--stage", str(stage), "--out", str(out)]
+    return [
+        sys.executable,
+        "-m",
+        "retailflow.benchmarks.jvm",
+        "--raw",
+        str(raw),
+        "--stage",
+        str(stage),
+        "--out",
+        str(out),
+    ]
 
 
 def main() -> None:

@@ -6,9 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from retailflow.config import EnvironmentConfig
-from retailflow.naming import azure_name
-
-MANAGED_BY = "retailflow-cdktf"
+from retailflow.naming import MANAGED_BY, azure_name
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_databricks.cluster_policy import ClusterPolicy
-from cdktf_cdktf_provider_databricks.secret_acl import SecretAcl
-from cdktf_cdktf_provider_databricks.secret_scope import SecretScope, SecretScopeKeyvaultMetadata
-from cdktf_cdktf_provider_databricks.service_principal import ServicePrincipal
-
 from constructs import Construct
 from retailflow.config.models import JobCluster, ServicePrincipalSettings
+from retailflow.naming import cluster_policy_name, secret_scope_name
+from retailflow.providers import ClusterPolicy, SecretAcl, SecretScope, SecretScopeKeyvaultMetadata, ServicePrincipal
 
 
 @dataclass(frozen=True)
@@ -29,10 +26,6 @@ class JobIdentityProps:
     admin_group: str
     job_cluster: JobCluster | None
     tags: dict[str, str]
-
-
-def secret_scope_name(environment: str) -> str:
-    return f"retailflow-{environment}"
 
 
 def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict[str, object]:
@@ -98,7 +91,7 @@ class JobIdentity(Construct):
             policy = ClusterPolicy(
                 self,
                 "cluster-policy",
-                name=f"retailflow-{props.environment}-jobs",
+                name=cluster_policy_name(props.environment),
                 description="Job clusters of RetailFlow workloads: Unity Catalog single-user mode, allowed nodes",
                 definition=json.dumps(cluster_policy_definition(props.job_cluster, props.tags), sort_keys=True),
             )

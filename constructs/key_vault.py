@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.key_vault import KeyVault as AzureKeyVault
-from cdktf_cdktf_provider_azurerm.key_vault import KeyVaultNetworkAcls
-from cdktf_cdktf_provider_azurerm.key_vault_key import (
-    KeyVaultKey,
-    KeyVaultKeyRotationPolicy,
-    KeyVaultKeyRotationPolicyAutomatic,
-)
-
 from constructs import Construct
 from retailflow.config.models import KeyVaultSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.providers import (
+    AzureKeyVault,
+    KeyVaultKey,
+    KeyVaultKeyRotationPolicy,
+    KeyVaultKeyRotationPolicyAutomatic,
+    KeyVaultNetworkAcls,
+)
 
 
 @dataclass(frozen=True)

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-from cdktf_cdktf_provider_azurerm.storage_account import (
-    StorageAccount,
-    StorageAccountBlobProperties,
-    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
-    StorageAccountBlobPropertiesDeleteRetentionPolicy,
-    StorageAccountIdentity,
-    StorageAccountNetworkRules,
-    StorageAccountNetworkRulesPrivateLinkAccess,
-    StorageAccountSasPolicy,
-)
-from cdktf_cdktf_provider_azurerm.storage_account_customer_managed_key import (
-    StorageAccountCustomerManagedKeyA as StorageAccountCustomerManagedKey,
-)
-from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
-
 from constructs import Construct
 from retailflow.config.models import StorageSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.governance import LAKE_CONTAINERS
+from retailflow.providers import (
+    RoleAssignment,
+    StorageAccount,
+    StorageAccountBlobProperties,
+    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountCustomerManagedKey,
+    StorageAccountIdentity,
+    StorageAccountNetworkRules,
+    StorageAccountNetworkRulesPrivateLinkAccess,
+    StorageAccountSasPolicy,
+    StorageContainer,
+)
 
-LAKE_CONTAINERS = ("raw", "bronze", "silver", "gold", "unity")
 BLOB_DATA_CONTRIBUTOR = "Storage Blob Data Contributor"
 
 

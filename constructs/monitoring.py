@@ -8,23 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
-from cdktf_cdktf_provider_azurerm.monitor_action_group import (
+from constructs import Construct
+from retailflow.constructs.context import PlatformContext
+from retailflow.providers import (
+    LogAnalyticsWorkspace,
     MonitorActionGroup,
     MonitorActionGroupEmailReceiver,
-)
-from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
-)
-from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
     MonitorScheduledQueryRulesAlertV2,
     MonitorScheduledQueryRulesAlertV2Action,
     MonitorScheduledQueryRulesAlertV2Criteria,
 )
-
-from constructs import Construct
-from retailflow.constructs.context import PlatformContext
 
 FAILED_JOB_RUNS_QUERY = 'DatabricksJobs\n| where ActionName == "runFailed"\n| project TimeGenerated, RequestParams'
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import (
-    PrivateDnsZoneVirtualNetworkLink,
-)
-from cdktf_cdktf_provider_azurerm.subnet import Subnet, SubnetDelegation, SubnetDelegationServiceDelegation
-from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
-    SubnetNetworkSecurityGroupAssociation,
-)
-from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
-
 from constructs import Construct
 from retailflow.config.models import NetworkSettings
 from retailflow.constructs.context import PlatformContext
+from retailflow.providers import (
+    NetworkSecurityGroup,
+    PrivateDnsZone,
+    PrivateDnsZoneVirtualNetworkLink,
+    Subnet,
+    SubnetDelegation,
+    SubnetDelegationServiceDelegation,
+    SubnetNetworkSecurityGroupAssociation,
+    VirtualNetwork,
+)
 
 DATABRICKS_DELEGATION_ACTIONS = [
     "Microsoft.Network/virtualNetworks/subnets/join/action",

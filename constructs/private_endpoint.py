@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.private_endpoint import (
+from constructs import Construct
+from retailflow.constructs.context import PlatformContext
+from retailflow.providers import (
     PrivateEndpoint,
     PrivateEndpointPrivateDnsZoneGroup,
     PrivateEndpointPrivateServiceConnection,
 )
-
-from constructs import Construct
-from retailflow.constructs.context import PlatformContext
 
 
 @dataclass(frozen=True)

@@ -10,31 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import ITerraformDependable, Token
-from cdktf_cdktf_provider_databricks.catalog import Catalog
-from cdktf_cdktf_provider_databricks.default_namespace_setting import (
-    DefaultNamespaceSetting,
-    DefaultNamespaceSettingNamespace,
-)
-from cdktf_cdktf_provider_databricks.external_location import ExternalLocation
-from cdktf_cdktf_provider_databricks.grants import Grants, GrantsGrant
-from cdktf_cdktf_provider_databricks.metastore_assignment import MetastoreAssignment
-from cdktf_cdktf_provider_databricks.schema import Schema
-from cdktf_cdktf_provider_databricks.storage_credential import (
-    StorageCredential,
-    StorageCredentialAzureManagedIdentity,
-)
-from cdktf_cdktf_provider_databricks.volume import Volume
-from cdktf_cdktf_provider_databricks.workspace_binding import WorkspaceBinding
 
 from constructs import Construct
 from retailflow.governance import (
     ARTIFACTS_VOLUME,
-    EXTERNAL_LOCATIONS,
+    LAKE_CONTAINERS,
     LANDING_VOLUME,
     SCHEMAS,
     Securable,
     grants_matrix,
     principal_grants,
+)
+from retailflow.naming import MANAGED_BY, external_location_name, storage_credential_name
+from retailflow.providers import (
+    Catalog,
+    DefaultNamespaceSetting,
+    DefaultNamespaceSettingNamespace,
+    ExternalLocation,
+    Grants,
+    GrantsGrant,
+    MetastoreAssignment,
+    Schema,
+    StorageCredential,
+    StorageCredentialAzureManagedIdentity,
+    Volume,
+    WorkspaceBinding,
 )
 
 
@@ -58,14 +58,7 @@ class UnityCatalogProps:
     managed_storage_root: str
     landing_location: str
     shared_storage: SharedStorageProps | None
-
-
-def storage_credential_name(environment: str) -> str:
-    return f"retailflow-{environment}-lake"
-
-
-def external_location_name(environment: str, container: str) -> str:
-    return f"retailflow-{environment}-{container}"
+    force_destroy: bool  # a short-lived environment: destroying it drops its schemas and tables too
 
 
 class UnityCatalog(Construct):
@@ -104,7 +97,7 @@ class UnityCatalog(Construct):
             )
             securable_args[Securable("storage_credential", "lake")] = {"storage_credential": credential.name}
             self._bind("binding-credential", props.workspace_id, "storage_credential", credential.name)
-            for container in EXTERNAL_LOCATIONS:
+            for container in LAKE_CONTAINERS:
                 location = ExternalLocation(
                     self,
                     f"location-{container}",
@@ -126,8 +119,8 @@ class UnityCatalog(Construct):
             isolation_mode="ISOLATED",
             storage_root=props.managed_storage_root,
             comment=f"RetailFlow {props.environment}: medallion layers raw, bronze, silver, gold and ops",
-            properties={"environment": props.environment, "managed_by": "retailflow-cdktf"},
-            force_destroy=props.environment.startswith("feature-"),
+            properties={"environment": props.environment, "managed_by": MANAGED_BY},
+            force_destroy=props.force_destroy,
             depends_on=dependencies or None,
         )
         self.catalog_name = catalog.name
@@ -142,7 +135,7 @@ class UnityCatalog(Construct):
                 catalog_name=catalog.name,
                 name=name,
                 comment=f"The {name} layer",
-                force_destroy=props.environment.startswith("feature-"),
+                force_destroy=props.force_destroy,
             )
             securable_args[Securable("schema", name)] = {"schema": f"{props.catalog_name}.{name}"}
         self.schema_names = list(SCHEMAS)

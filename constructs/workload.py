@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_databricks.file import File
-from cdktf_cdktf_provider_databricks.job import (
+
+from constructs import Construct
+from retailflow.config import EnvironmentConfig, EnvironmentKind
+from retailflow.naming import job_name
+from retailflow.project import project_root
+from retailflow.providers import (
+    File,
     Job,
     JobEmailNotifications,
     JobEnvironment,
@@ -29,10 +34,6 @@ from cdktf_cdktf_provider_databricks.job import (
     JobTaskLibrary,
     JobTaskPythonWheelTask,
 )
-
-from constructs import Construct
-from retailflow.config import EnvironmentConfig, EnvironmentKind
-from retailflow.naming import job_name
 from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
 from retailflow.workloads.runtime.graph import PipelineGraph, Workload
 
@@ -163,4 +164,4 @@ class WorkloadJob(Construct):
 
 
 def wheel_output_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / ".gen" / "wheels"
+    return project_root() / ".gen" / "wheels"

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.databricks_access_connector import (
-    DatabricksAccessConnector,
-    DatabricksAccessConnectorIdentity,
-)
-from cdktf_cdktf_provider_azurerm.databricks_workspace import (
-    DatabricksWorkspace,
-    DatabricksWorkspaceCustomParameters,
-)
-
 from constructs import Construct
 from retailflow.config.models import WorkspaceSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.network import Network
 from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.providers import (
+    DatabricksAccessConnector,
+    DatabricksAccessConnectorIdentity,
+    DatabricksWorkspace,
+    DatabricksWorkspaceCustomParameters,
+)
 
 
 class AccessConnector(Construct):

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from retailflow.config import ConfigError, load_environment
+from retailflow.config import ConfigError
+from retailflow.policies.checks.common import config_for
 
 POLICIES_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = POLICIES_DIR / "checks"
@@ -175,7 +176,7 @@ def _address(resource: str, types: dict[str, str]) -> str:
 
 
 def _config_value(environment: str, dotted: str) -> Any:
-    config: Any = load_environment("feature" if environment.startswith("feature-") else environment)
+    config: Any = config_for(environment)
     for part in dotted.split("."):
         config = getattr(config, part)
     return config

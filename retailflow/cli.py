@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from retailflow.config import ConfigError, LocalConfig, load_environment, load_local, standard_environments
+from retailflow.project import ProjectNotFound
 
 if TYPE_CHECKING:
-    from retailflow.local_run import LocalRunSettings, RunSummary
+    from retailflow.local.run import LocalRunSettings, RunSummary
 
 app = typer.Typer(
     help="RetailFlow: synthesize, scan and run the Azure + Databricks medallion platform.",
@@ -82,6 +83,10 @@ FeatureOption = Annotated[
     str | None, typer.Option("--feature", "-f", help="Also synthesize the feature stack of this branch name.")
 ]
 OutdirOption = Annotated[Path, typer.Option("--outdir", help="Where stacks are written.")]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Show the local engine's own log on the terminal (else <lakehouse>/logs)."),
+]
 
 
 @app.command()
@@ -207,8 +212,10 @@ def smoke(
     console.print(f"smoke passed: {result.job_name} (job {result.job_id}) {result.state}")
 
 
-def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConfig, LocalRunSettings]:
-    from retailflow.local_run import LocalRunSettings
+def _local_settings(
+    raw: Path | None, lakehouse: Path | None, verbose: bool = False
+) -> tuple[LocalConfig, LocalRunSettings]:
+    from retailflow.local.run import LocalRunSettings
 
     local = load_local()
     lake = lakehouse or Path(local.lakehouse)
@@ -221,6 +228,7 @@ def _local_settings(raw: Path | None, lakehouse: Path | None) -> tuple[LocalConf
         max_line_bytes=local.max_line_bytes,
         engine_memory_budget_mb=local.engine.memory_budget_mb,
         parallel_tasks=local.engine.parallel_tasks,
+        verbose=verbose,
     )
     return local, settings
 
@@ -236,8 +244,8 @@ def generate(
     import datetime as dt
     import json
 
-    from retailflow.generator import GeneratorSettings
-    from retailflow.generator import generate as write_raw
+    from retailflow.local.generator import GeneratorSettings
+    from retailflow.local.generator import generate as write_raw
 
     local = load_local()
     settings = GeneratorSettings(
@@ -281,18 +289,19 @@ def execute(
     replay: bool,
     as_json: bool,
     full_refresh: bool = False,
+    verbose: bool = False,
 ) -> RunSummary:
     import datetime as dt
     import json
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from retailflow.local_run import run_local
-    from retailflow.workloads.retail.pipeline import PIPELINE
+    from retailflow.local.lock import LakehouseBusy
+    from retailflow.local.run import run_local
+    from retailflow.workloads.retail.graph import PIPELINE
     from retailflow.workloads.runtime.graph import GraphError
-    from retailflow.workloads.runtime.runner import LakehouseBusy
 
-    _, settings = _local_settings(raw, lakehouse)
+    _, settings = _local_settings(raw, lakehouse, verbose)
     try:
         dates = [dt.date.fromisoformat(d) if d else None for d in (from_date, to_date)]
     except ValueError as err:
@@ -345,9 +354,10 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild every silver and gold table, ignoring watermarks.")
     ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the pipeline graph locally (Sail engine process, local Delta tables)."""
-    summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json, full_refresh)
+    summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json, full_refresh, verbose)
     if not summary.ok:
         raise typer.Exit(1)
 
@@ -355,14 +365,15 @@ def run(
 @app.command()
 def demo(
     lakehouse: Annotated[Path | None, typer.Option(help="Local Delta root (default: .lakehouse).")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Generate a small data set, run the whole graph locally, and show the result (and a PNG chart)."""
-    from retailflow.demo import show_results
+    from retailflow.local.demo import show_results
 
-    _, settings = _local_settings(None, lakehouse)
+    _, settings = _local_settings(None, lakehouse, verbose)
     if not settings.raw.is_dir():
         generate(out=settings.raw, scale=None, days=None, seed=None)
-    summary = execute(None, lakehouse, None, None, None, False, False)
+    summary = execute(None, lakehouse, None, None, None, False, False, verbose=verbose)
     show_results(settings, console)
     if not summary.ok:
         raise typer.Exit(1)
@@ -388,6 +399,6 @@ def docs(
 def main() -> None:
     try:
         app()
-    except (ConfigError, CliError) as err:
+    except (ConfigError, CliError, ProjectNotFound) as err:
         errors.print(f"[bold red]retailflow:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)

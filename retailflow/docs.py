@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from retailflow.governance import markdown_table
-
-README = Path(__file__).resolve().parents[1] / "README.md"
+from retailflow.project import project_root
 
 
 def grants_section() -> str:
@@ -19,7 +18,7 @@ def grants_section() -> str:
 
 
 def pipeline_section() -> str:
-    from retailflow.workloads.retail.pipeline import PIPELINE
+    from retailflow.workloads.retail.graph import PIPELINE
 
     lines = ["| workload | task | reads | writes | depends on |", "|---|---|---|---|---|"]
     for workload in PIPELINE.workloads:
@@ -47,7 +46,12 @@ def _filled(body: str) -> Callable[[re.Match[str]], str]:
     return lambda match: match.group(1) + body + "\n" + match.group(2)
 
 
-def stale_sections(path: Path = README) -> list[str]:
+def readme() -> Path:
+    return project_root() / "README.md"
+
+
+def stale_sections(path: Path | None = None) -> list[str]:
+    path = path or readme()
     text = path.read_text(encoding="utf-8")
     rendered = render(text)
     return [name for name in SECTIONS if _section(text, name) != _section(rendered, name)]
@@ -58,5 +62,6 @@ def _section(text: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
-def write(path: Path = README) -> None:
+def write(path: Path | None = None) -> None:
+    path = path or readme()
     path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from retailflow.config.models import ROLES
+from retailflow.config.models import ROLES, EnvironmentConfig
 
 LAYERS = ("raw", "bronze", "silver", "gold")
 SCHEMAS = (*LAYERS, "ops")
 LANDING_VOLUME = "raw.landing"
 ARTIFACTS_VOLUME = "ops.artifacts"
-VOLUMES = (LANDING_VOLUME, ARTIFACTS_VOLUME)
-EXTERNAL_LOCATIONS = ("raw", "bronze", "silver", "gold", "unity")
+# The lake's containers: one per layer and one for Unity Catalog's managed storage; each is an external location.
+LAKE_CONTAINERS = ("raw", "bronze", "silver", "gold", "unity")
 
 # The job service principal is the one non-group principal: it runs every workload task.
-PIPELINE = "pipeline"
-PRINCIPAL_ROLES = (*ROLES, PIPELINE)
+JOB_PRINCIPAL = "pipeline"
+PRINCIPAL_ROLES = (*ROLES, JOB_PRINCIPAL)
 
 # Valid Unity Catalog privileges per securable type.
 VALID_PRIVILEGES: dict[str, frozenset[str]] = {
@@ -106,23 +106,23 @@ def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Se
     """Securable -> role -> privileges. `shared_storage` adds the storage credential and external locations."""
     matrix: dict[Securable, dict[str, tuple[str, ...]]] = {
         CATALOG: {role: ("USE_CATALOG",) for role in PRINCIPAL_ROLES},
-        Securable("schema", "raw"): {"raw_ingestion": ("USE_SCHEMA",), PIPELINE: ("USE_SCHEMA",)},
-        Securable("schema", "bronze"): {"bronze_reader": READ, PIPELINE: PIPELINE_WRITE},
-        Securable("schema", "silver"): {"silver_reader": READ, PIPELINE: PIPELINE_WRITE},
-        Securable("schema", "gold"): {"gold_reader": READ, "analytics": READ, PIPELINE: PIPELINE_WRITE},
-        Securable("schema", "ops"): {PIPELINE: PIPELINE_WRITE},
+        Securable("schema", "raw"): {"raw_ingestion": ("USE_SCHEMA",), JOB_PRINCIPAL: ("USE_SCHEMA",)},
+        Securable("schema", "bronze"): {"bronze_reader": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
+        Securable("schema", "silver"): {"silver_reader": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
+        Securable("schema", "gold"): {"gold_reader": READ, "analytics": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
+        Securable("schema", "ops"): {JOB_PRINCIPAL: PIPELINE_WRITE},
         Securable("volume", LANDING_VOLUME): {
             "raw_ingestion": ("READ_VOLUME", "WRITE_VOLUME"),
-            PIPELINE: ("READ_VOLUME",),
+            JOB_PRINCIPAL: ("READ_VOLUME",),
         },
-        Securable("volume", ARTIFACTS_VOLUME): {PIPELINE: ("READ_VOLUME",)},
+        Securable("volume", ARTIFACTS_VOLUME): {JOB_PRINCIPAL: ("READ_VOLUME",)},
     }
     matrix[CATALOG]["admin"] = ("ALL_PRIVILEGES", "MANAGE")
     if analytics_reads_silver:
         matrix[Securable("schema", "silver")]["analytics"] = READ
     if shared_storage:
         matrix[Securable("storage_credential", "lake")] = {}
-        for location in EXTERNAL_LOCATIONS:
+        for location in LAKE_CONTAINERS:
             matrix[Securable("external_location", location)] = {}
     for securable, roles in matrix.items():
         if securable != CATALOG:
@@ -149,3 +149,8 @@ def markdown_table(analytics_reads_silver: bool = False) -> str:
         cells = [", ".join(roles.get(role, ())) or "-" for role in PRINCIPAL_ROLES]
         lines.append(f"| {securable.key} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def role_principals(config: EnvironmentConfig) -> dict[str, str]:
+    """Each role's principal in an environment: its account group, and the job service principal's id."""
+    return {**config.groups.by_role(), JOB_PRINCIPAL: config.service_principal.application_id}

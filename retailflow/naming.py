@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 STACK_PREFIX = "retailflow"
+MANAGED_BY = f"{STACK_PREFIX}-cdktf"  # the `managed_by` tag and catalog property
 FEATURE_SLUG_MAX = 24
 _BRANCH_PREFIXES = ("feature", "feat", "bugfix", "fix", "hotfix", "chore", "users", "user")
 
@@ -53,8 +54,21 @@ def stack_name(environment: str) -> str:
     return f"{STACK_PREFIX}-{environment}"
 
 
+FEATURE_PREFIX = "feature-"
+
+
 def feature_environment_name(slug: str) -> str:
-    return f"feature-{slug}"
+    return f"{FEATURE_PREFIX}{slug}"
+
+
+def is_feature_environment(environment: str) -> bool:
+    return environment.startswith(FEATURE_PREFIX)
+
+
+def environment_of_stack(stack: str) -> str | None:
+    """The environment a stack name belongs to (`retailflow-dev` -> `dev`), or None for another stack."""
+    prefix = f"{STACK_PREFIX}-"
+    return stack.removeprefix(prefix) if stack.startswith(prefix) else None
 
 
 def job_name(environment: str, workload: str) -> str:
@@ -62,10 +76,27 @@ def job_name(environment: str, workload: str) -> str:
     return f"{STACK_PREFIX}-{environment}-{workload.replace('_', '-')}"
 
 
+def secret_scope_name(environment: str) -> str:
+    """The Key Vault-backed secret scope of an environment's jobs."""
+    return f"{STACK_PREFIX}-{environment}"
+
+
+def cluster_policy_name(environment: str) -> str:
+    return f"{STACK_PREFIX}-{environment}-jobs"
+
+
+def storage_credential_name(environment: str) -> str:
+    return f"{STACK_PREFIX}-{environment}-lake"
+
+
+def external_location_name(environment: str, container: str) -> str:
+    return f"{STACK_PREFIX}-{environment}-{container}"
+
+
 def catalog_name(environment: str) -> str:
     """Unity Catalog catalog of an environment: `retailflow_dev`, `retailflow_feat_<slug>`."""
-    if environment.startswith("feature-"):
-        environment = "feat_" + environment.removeprefix("feature-")
+    if is_feature_environment(environment):
+        environment = "feat_" + environment.removeprefix(FEATURE_PREFIX)
     name = f"{STACK_PREFIX}_" + re.sub(r"[^a-z0-9]", "_", environment.lower())
     if len(name) > 255:
         raise NamingError(f"catalog name {name!r} exceeds 255 characters")

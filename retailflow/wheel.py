@@ -1,24 +1,27 @@
-"""Build the runtime wheel that Databricks jobs install: `workloads/` as `retailflow.workloads`, nothing else.
-
-Deterministic (same sources, same bytes): sorted entries, fixed timestamps and permissions. It requires nothing
-(pyspark is provided by the Databricks runtime) and carries the `retailflow-task` entry point.
-"""
+"""Build the job wheel (what Databricks jobs install) from `workloads/` with its own build backend (hatchling,
+`workloads/pyproject.toml`), reproducibly: the same sources give the same bytes, so its content hash names it."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import zipfile
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from retailflow.project import project_root
+
 DISTRIBUTION = "retailflow_runtime"
-VERSION = "0.1.0"
 ENTRY_POINT = "retailflow-task"
-ENTRY_TARGET = "retailflow.workloads.runtime.entrypoint:main"
-WORKLOADS_DIR = Path(__file__).resolve().parents[1] / "workloads"
-ROOT_INIT = '"""RetailFlow runtime (installed on Databricks): retailflow.workloads only."""\n'
-EPOCH = (1980, 1, 1, 0, 0, 0)
+# Zip timestamps of every entry (1980-01-01, the earliest a zip can hold): the bytes do not depend on file times.
+SOURCE_DATE_EPOCH = "315532800"
+
+
+class WheelBuildFailed(RuntimeError):
+    """The build backend failed; the message carries its output."""
 
 
 @dataclass(frozen=True)
@@ -35,61 +38,35 @@ class BuiltWheel:
         return self.path.name
 
 
-def _sources(workloads_dir: Path) -> list[tuple[str, bytes]]:
-    files = [("retailflow/__init__.py", ROOT_INIT.encode())]
-    for path in sorted(workloads_dir.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        files.append((f"retailflow/workloads/{path.relative_to(workloads_dir).as_posix()}", path.read_bytes()))
-    return files
+def workloads_dir() -> Path:
+    return project_root() / "workloads"
 
 
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def wheel_bytes(workloads_dir: Path = WORKLOADS_DIR) -> bytes:
-    import io
-
-    dist_info = f"{DISTRIBUTION}-{VERSION}.dist-info"
-    metadata = (
-        "Metadata-Version: 2.1\n"
-        f"Name: {DISTRIBUTION.replace('_', '-')}\n"
-        f"Version: {VERSION}\n"
-        "Summary: RetailFlow medallion runtime (transforms and their framework) for Databricks jobs\n"
-        "Requires-Python: >=3.10\n"
-        "Provides-Extra: spark\n"
-        'Requires-Dist: pyspark>=3.5; extra == "spark"\n'
-    )
-    entries = _sources(workloads_dir) + [
-        (f"{dist_info}/METADATA", metadata.encode()),
-        (
-            f"{dist_info}/WHEEL",
-            b"Wheel-Version: 1.0\nGenerator: retailflow\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        ),
-        (f"{dist_info}/entry_points.txt", f"[console_scripts]\n{ENTRY_POINT} = {ENTRY_TARGET}\n".encode()),
-        (f"{dist_info}/top_level.txt", b"retailflow\n"),
-    ]
-    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in entries)
-    record += f"{dist_info}/RECORD,,\n"
-    entries.append((f"{dist_info}/RECORD", record.encode()))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
-
-
-def build_wheel(out_dir: Path, workloads_dir: Path = WORKLOADS_DIR) -> BuiltWheel:
-    """Write the wheel under `out_dir/<hash>/` (so each content gets its own path) and return it."""
-    data = wheel_bytes(workloads_dir)
-    digest = hashlib.sha256(data).hexdigest()
-    folder = out_dir / digest[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{DISTRIBUTION}-{VERSION}-py3-none-any.whl"
-    if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
+def build_wheel(out_dir: Path, source: Path | None = None) -> BuiltWheel:
+    """Build the wheel of `source` (default: the checkout's `workloads/`) and keep it under `out_dir/<hash>/`, so
+    each content gets its own path."""
+    source = source or workloads_dir()
+    with tempfile.TemporaryDirectory(prefix="retailflow-wheel-") as scratch:
+        # A copy, so the build sees exactly the sources (no caches) and writes nothing into the checkout.
+        tree = Path(scratch) / "src"
+        shutil.copytree(source, tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "dist", "build"))
+        dist = Path(scratch) / "dist"
+        result = subprocess.run(
+            [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dist)],
+            cwd=tree,
+            env={**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        built = sorted(dist.glob("*.whl"))
+        if result.returncode != 0 or len(built) != 1:
+            raise WheelBuildFailed(f"building the job wheel from {source} failed:\n{result.stdout}{result.stderr}")
+        data = built[0].read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        folder = out_dir / digest[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / built[0].name
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
     return BuiltWheel(path, digest)

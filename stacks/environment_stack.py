@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 
 from constructs import Construct
 from retailflow.config import EnvironmentConfig
@@ -16,13 +15,10 @@ from retailflow.constructs.network import Network, NetworkProps
 from retailflow.constructs.private_endpoint import PrivateAccess
 from retailflow.constructs.unity_catalog import SharedStorageProps, UnityCatalog, UnityCatalogProps
 from retailflow.constructs.workspace import AccessConnector, Workspace, WorkspaceProps
-from retailflow.governance import PIPELINE
+from retailflow.governance import role_principals
+from retailflow.providers import ResourceGroup
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
 from retailflow.stacks.workloads import add_workloads
-
-
-def role_principals(config: EnvironmentConfig) -> dict[str, str]:
-    return {**config.groups.by_role(), PIPELINE: config.service_principal.application_id}
 
 
 class EnvironmentStack(TerraformStack):
@@ -90,6 +86,7 @@ class EnvironmentStack(TerraformStack):
                 analytics_reads_silver=config.unity_catalog.analytics_reads_silver,
                 managed_storage_root=lake.container_urls["unity"] + "catalogs/" + config.catalog,
                 landing_location=lake.container_urls["raw"] + "landing",
+                force_destroy=config.ephemeral,
                 shared_storage=SharedStorageProps(
                     metastore_id=config.unity_catalog.metastore_id,
                     access_connector_id=connector.connector_id,

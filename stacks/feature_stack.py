@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_azurerm.data_azurerm_databricks_workspace import DataAzurermDatabricksWorkspace
 
 from constructs import Construct
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.unity_catalog import UnityCatalog, UnityCatalogProps
-from retailflow.stacks.environment_stack import role_principals
+from retailflow.governance import role_principals
+from retailflow.providers import DataAzurermDatabricksWorkspace
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
 from retailflow.stacks.workloads import add_workloads
 
@@ -51,6 +51,7 @@ class FeatureStack(TerraformStack):
                 managed_storage_root=f"abfss://unity@{lake}.dfs.core.windows.net/features/{folder}",
                 landing_location=f"abfss://raw@{lake}.dfs.core.windows.net/features/{folder}/landing",
                 shared_storage=None,
+                force_destroy=config.ephemeral,
             ),
         )
         add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 
 from cdktf import AzurermBackend, LocalBackend, TerraformStack
-from cdktf_cdktf_provider_azurerm.provider import (
+
+from retailflow.config import EnvironmentConfig
+from retailflow.providers import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
+    DatabricksProvider,
 )
-from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
-
-from retailflow.config import EnvironmentConfig
 
 LOCAL_BACKEND_VARIABLE = "RETAILFLOW_LOCAL_BACKEND"
 

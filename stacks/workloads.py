@@ -10,7 +10,7 @@ from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
 from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps, wheel_output_dir
 from retailflow.wheel import BuiltWheel, build_wheel
-from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.workloads.retail.graph import PIPELINE
 
 
 @cache

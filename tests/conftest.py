@@ -18,7 +18,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 @pytest.fixture(scope="session")
 def engine():
-    from retailflow.workloads.runtime.engine import start_local
+    from retailflow.local.engine import start_local
 
     active = start_local()
     yield active

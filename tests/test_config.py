@@ -90,10 +90,15 @@ def test_local_engine_memory_budget_is_validated(env_dir: Path):
         load_local(env_dir)
 
 
-def test_prod_must_stay_private(env_dir: Path):
+def test_a_production_environment_must_stay_private_whatever_its_name(env_dir: Path):
     edit(env_dir, "prod", lambda d: d["workspace"].update(public_network_access=True))
-    with pytest.raises(ConfigError, match="prod must be private"):
+    with pytest.raises(ConfigError, match="prod.yaml: .*a production environment must be private"):
         load_environment("prod", env_dir)
+    edit(env_dir, "stg", lambda d: d.update(production=True))
+    with pytest.raises(
+        ConfigError, match="stg.yaml: .*a production environment's storage.replication must be in the GRS"
+    ):
+        load_environment("stg", env_dir)
 
 
 def test_name_must_match_file(env_dir: Path):

@@ -45,3 +45,32 @@ def test_synth_of_a_feature_from_the_environment_variable(tmp_path):
 def test_unknown_environment_is_a_clear_error(tmp_path):
     result = run_cli("synth", "--env", "qa", "--outdir", str(tmp_path))
     assert result.returncode == 2 and "--env: unknown environment 'qa'" in result.stderr
+
+
+def test_the_cli_prints_its_own_lines_and_the_engine_logs_to_the_run_log(tmp_path):
+    from retailflow.local.generator import GeneratorSettings, generate
+
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    generate(raw, GeneratorSettings(scale=0.01, days=1, seed=3))
+    command = [str(ROOT / ".venv" / "bin" / "retailflow"), "run", "--raw", str(raw), "--lakehouse", str(lake)]
+    quiet = subprocess.run([*command, "--only", "bronze_products"], capture_output=True, text=True, check=False)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "bronze_products" in quiet.stdout
+    assert "sail" not in (quiet.stdout + quiet.stderr).lower()
+    assert "Starting the Spark Connect server" in (lake / "logs" / "engine.log").read_text()
+    verbose = subprocess.run(
+        [*command, "--only", "bronze_products", "--verbose"], capture_output=True, text=True, check=False
+    )
+    assert "Starting the Spark Connect server" in verbose.stderr
+
+
+def test_the_benchmark_puts_its_latest_table_between_the_page_markers(tmp_path):
+    from retailflow.benchmarks.__main__ import publish
+
+    page = tmp_path / "performance.md"
+    page.write_text("# Performance\nintro\n<!-- BEGIN benchmark -->\nold\n<!-- END benchmark -->\nprose\n")
+    publish("| measure | value |\n|---|---|\n| x | 1 |\n", page)
+    assert page.read_text() == (
+        "# Performance\nintro\n<!-- BEGIN benchmark -->\n| measure | value |\n|---|---|\n| x | 1 |\n"
+        "<!-- END benchmark -->\nprose\n"
+    )

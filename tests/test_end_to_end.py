@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
-from retailflow.generator import GeneratorSettings, generate
-from retailflow.local_run import LocalRunSettings, open_lakehouse, run_local
+from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.workloads.runtime.ops import QUARANTINE, RUN_LOG
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from retailflow.generator import GeneratorSettings, generate
-from retailflow.local_run import LocalRunSettings, open_lakehouse, run_local
-from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
+from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import EVENT_DATES, PARTITION_LOG, partitions_holding
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 START = dt.date(2026, 5, 4)
 RESULTS = [t for t in PIPELINE.tables() if t.schema in ("silver", "gold")]

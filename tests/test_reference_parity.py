@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
-from benchmarks import duckdb_reference
-from benchmarks.__main__ import as_text, online, project_results
-from benchmarks.jvm import command
-from retailflow.generator import GeneratorSettings, generate
-from retailflow.local_run import LocalRunSettings, run_local
+from retailflow.benchmarks import duckdb_reference
+from retailflow.benchmarks.__main__ import as_text, online, project_results
+from retailflow.benchmarks.jvm import command
+from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.run import LocalRunSettings, run_local
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,9 @@ from retailflow.workloads.runtime.contracts import Column, ContractRegistry, Con
 from retailflow.workloads.runtime.expectations import Action, ExpectationFailed, apply_expectations, not_null, unique
 from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, gate_files
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
+from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 EVENTS = SourceSpec("events", "json", fields(("id", StringType()), ("qty", IntegerType())), required=("id",))
 ITEMS = SourceSpec(
@@ -47,7 +48,7 @@ def lake(engine, tmp_path: Path) -> Lakehouse:
     contracts = ContractRegistry(
         [*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), *PARTS.contracts(), DIM_CONTRACT, STRICT]
     )
-    return Lakehouse(engine.spark, "retailflow_local", contracts, root=tmp_path / "lake", checkpoints=True)
+    return engine.lakehouse("retailflow_local", contracts, root=tmp_path / "lake")
 
 
 def land(raw: Path, source: str, day: str, name: str, text: str | bytes) -> Path:
@@ -332,7 +333,7 @@ def test_local_tables_are_standard_delta(lake, engine):
 
 
 def test_a_second_run_on_the_same_lakehouse_is_refused(tmp_path):
-    from retailflow.workloads.runtime.runner import LakehouseBusy, lakehouse_lock
+    from retailflow.local.lock import LakehouseBusy, lakehouse_lock
 
     with lakehouse_lock(tmp_path), pytest.raises(LakehouseBusy, match="another retailflow run is using the lakehouse"):
         with lakehouse_lock(tmp_path):
@@ -350,7 +351,7 @@ def test_the_local_engine_checkpoints_into_its_own_scratch_directory(engine):
 def test_closing_the_local_engine_removes_its_scratch_directory():
     # In a process of its own: one local engine per process, as the CLI and the job entry point run it.
     script = (
-        "from retailflow.workloads.runtime.engine import start_local\n"
+        "from retailflow.local.engine import start_local\n"
         "engine = start_local(); scratch = engine.scratch\n"
         "engine.spark.range(3).checkpoint(eager=True).collect()\n"
         "engine.close(); print(scratch.exists())\n"
@@ -361,7 +362,7 @@ def test_closing_the_local_engine_removes_its_scratch_directory():
 
 
 def test_engine_settings_do_not_override_the_environment(monkeypatch):
-    from retailflow.workloads.runtime.engine import LOCAL_ENGINE_SETTINGS, _server_environment
+    from retailflow.local.engine import LOCAL_ENGINE_SETTINGS, _server_environment
 
     setting = next(iter(LOCAL_ENGINE_SETTINGS))
     monkeypatch.setenv(setting, "mine")
@@ -379,7 +380,7 @@ def _children() -> set[int]:
 
 
 def test_an_engine_over_its_memory_budget_is_restarted_between_tasks():
-    from retailflow.workloads.runtime.engine import start_local
+    from retailflow.local.engine import start_local
 
     before = _children()
     engine = start_local(memory_budget_mb=1)  # any engine holds more than 1 MiB
@@ -390,7 +391,7 @@ def test_an_engine_over_its_memory_budget_is_restarted_between_tasks():
         assert engine.spark is not first
         # A frame checkpointed on the new engine is read back from it, though the client's active session is the
         # session fixture's engine or the stopped one.
-        lake = Lakehouse(engine.spark, "retailflow_local", ContractRegistry(), checkpoints=True)
+        lake = engine.lakehouse("retailflow_local", ContractRegistry())
         assert sorted(r["id"] for r in lake.materialize(engine.spark.range(4)).collect()) == [0, 1, 2, 3]
         assert engine._local is not None and engine._local._spare is not None  # the next restart's engine
     finally:
@@ -399,7 +400,7 @@ def test_an_engine_over_its_memory_budget_is_restarted_between_tasks():
 
 
 def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
-    from retailflow.workloads.runtime.engine import start_local
+    from retailflow.local.engine import start_local
 
     engine = start_local(memory_budget_mb=4096)
     try:
@@ -414,22 +415,22 @@ def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
 
 
 def test_the_engine_is_restarted_when_the_largest_rise_of_the_run_would_pass_its_budget():
-    from retailflow.workloads.runtime.engine import start_local
+    from retailflow.local.engine import start_local
 
     engine = start_local(memory_budget_mb=4096)
     local = engine._local
     assert local is not None
     try:
         # Before any task finished, three quarters of the budget is assumed: a fresh engine is far below the rest.
-        assert local.largest_rise is None and not engine.due_for_restart()
+        assert local.largest_rise is None and not engine.crowded()
         with engine.watching("sort"):
             engine.spark.range(300_000).selectExpr("id", "uuid() AS u").orderBy("u").collect()
         rise = local.largest_rise
         assert rise is not None and rise > 0  # the task raised the engine's resident memory, and it was measured
         resident = local.server.resident_bytes()
-        assert resident is not None and not engine.due_for_restart()
+        assert resident is not None and not engine.crowded()
         local.largest_rise = (4096 << 20) - resident + (1 << 20)  # a task that would take it 1 MiB over budget
-        assert engine.due_for_restart()
+        assert engine.crowded()
         before = engine.spark
         assert engine.renew() is True and engine.spark is not before and engine.restarts == 1
         assert local.largest_rise is not None  # the run's tasks still tell what the next one may need
@@ -438,7 +439,7 @@ def test_the_engine_is_restarted_when_the_largest_rise_of_the_run_would_pass_its
 
 
 def test_a_local_engine_that_cannot_start_is_a_clear_error(monkeypatch):
-    from retailflow.workloads.runtime.engine import EngineError, start_local
+    from retailflow.local.engine import EngineError, start_local
 
     monkeypatch.setenv("SAIL_RUNTIME__MEMORY_POOL__TYPE", "no-such-pool")
     with pytest.raises(EngineError, match=r"the local engine exited before it listened \(exit code 1\)"):
@@ -446,7 +447,7 @@ def test_a_local_engine_that_cannot_start_is_a_clear_error(monkeypatch):
 
 
 def test_a_local_engine_that_never_listens_is_a_clear_error_not_a_hang(monkeypatch):
-    from retailflow.workloads.runtime.engine import EngineError, SailServerProcess
+    from retailflow.local.engine import EngineError, SailServerProcess
 
     monkeypatch.setattr(SailServerProcess, "COMMAND", (sys.executable, "-c", "import time; time.sleep(60)"))
     started = time.perf_counter()
@@ -469,3 +470,49 @@ def test_a_hash_join_builds_from_its_left_input_whatever_the_sizes(engine, capsy
     big.join(small, "k", "left").explain()
     joins = [line for line in capsys.readouterr().out.splitlines() if "HashJoinExec" in line]
     assert len(joins) == 1 and "join_type=Left" in joins[0], joins
+
+
+def test_a_task_reads_only_the_tables_its_declaration_names(tmp_path: Path):
+    from retailflow.workloads.runtime.context import RunOptions, UndeclaredRead
+    from retailflow.workloads.runtime.engine import SPARK_CAPABILITIES
+    from retailflow.workloads.runtime.graph import Task
+
+    declaration = Task.of("silver_things", ("bronze.things",), ("silver.things",), "Things")
+    ctx = RunOptions(raw_root=tmp_path, run_id="r1").context(None, SPARK_CAPABILITIES, declaration)  # type: ignore[arg-type]
+    with pytest.raises(UndeclaredRead) as raised:
+        ctx.read("bronze.other")
+    assert (
+        str(raised.value)
+        == "task silver_things reads bronze.other, which it does not declare (its inputs: bronze.things)"
+    )
+    assert declaration.may_read(TableRef.parse("bronze.things")) and declaration.may_read(
+        TableRef.parse("silver.things")
+    )
+
+
+def test_every_declared_task_has_exactly_one_run():
+    from retailflow.workloads.retail.graph import PIPELINE
+    from retailflow.workloads.retail.tasks import RUNS
+    from retailflow.workloads.runtime.graph import GraphError
+    from retailflow.workloads.runtime.pipeline import Pipeline
+
+    assert set(RUNS) == set(PIPELINE.tasks)
+    with pytest.raises(GraphError, match="task 'gold_daily_revenue' is declared but has no run bound to it"):
+        Pipeline(PIPELINE, {k: v for k, v in RUNS.items() if k != "gold_daily_revenue"})
+    with pytest.raises(GraphError, match="a run is bound to 'gold_nothing', which the graph does not declare"):
+        Pipeline(PIPELINE, {**RUNS, "gold_nothing": RUNS["maintenance"]})
+
+
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_a_join_stated_naturally_gives_the_rows_and_columns_of_dataframe_join(engine, how):
+    from retailflow.workloads.runtime.joins import join
+
+    facts = engine.spark.createDataFrame([(1, "a", 10), (2, "b", 20), (4, None, 40)], "k int, name string, qty int")
+    lookup = engine.spark.createDataFrame([(1, "one"), (3, "three")], "k int, label string")
+    renamed = lookup.withColumnRenamed("k", "lookup_k")
+    cases = [(facts, lookup, "k"), (facts, lookup, ["k"]), (facts, renamed, facts["k"] == renamed["lookup_k"])]
+    for left, right, on in cases:
+        expected = left.join(right, on, how)
+        got = join(left, right, on, how)
+        assert got.columns == expected.columns
+        assert sorted(map(tuple, got.collect()), key=repr) == sorted(map(tuple, expected.collect()), key=repr)

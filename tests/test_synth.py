@@ -10,8 +10,14 @@ from conftest import FEATURE_STACK, only, resources
 
 from retailflow.config import load_environment
 from retailflow.constructs.context import REQUIRED_TAGS
-from retailflow.governance import PIPELINE, VALID_PRIVILEGES, WRITE_PRIVILEGE_PREFIXES, grants_matrix, principal_grants
-from retailflow.workloads.retail.pipeline import PIPELINE as GRAPH
+from retailflow.governance import (
+    JOB_PRINCIPAL,
+    VALID_PRIVILEGES,
+    WRITE_PRIVILEGE_PREFIXES,
+    grants_matrix,
+    principal_grants,
+)
+from retailflow.workloads.retail.graph import PIPELINE as GRAPH
 
 STANDARD = ("retailflow-dev", "retailflow-stg", "retailflow-prod")
 NOT_TAGGABLE = {
@@ -140,7 +146,7 @@ def test_feature_stack_owns_only_its_catalog_and_jobs(stacks):
 def _expected_grants(stack_name: str) -> dict[str, dict[str, list[str]]]:
     env = stack_name.removeprefix("retailflow-")
     config = load_environment("feature" if env.startswith("feature-") else env)
-    principals = {**config.groups.by_role(), PIPELINE: config.service_principal.application_id}
+    principals = {**config.groups.by_role(), JOB_PRINCIPAL: config.service_principal.application_id}
     matrix = grants_matrix(config.unity_catalog.analytics_reads_silver, shared_storage=not env.startswith("feature-"))
     return {s.key: {p: sorted(v) for p, v in g.items()} for s, g in principal_grants(matrix, principals).items()}
 

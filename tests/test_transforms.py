@@ -19,6 +19,7 @@ from retailflow.workloads.retail.sources import (
     PRODUCTS,
     STORE_SALES,
 )
+from retailflow.workloads.runtime.latest import upsert_latest
 
 T0 = dt.datetime(2026, 1, 1)
 D = Decimal
@@ -344,7 +345,7 @@ def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(s
         ],
         schema,
     )
-    merged = silver.upsert_latest(current, candidates, ["store_id"], "reported_at")
+    merged = upsert_latest(current, candidates, ["store_id"], "reported_at")
     assert sorted((r.store_id, r.store_name) for r in merged.collect()) == [
         ("ST1", "Newer"),
         ("ST2", "Kept"),
@@ -562,7 +563,7 @@ def test_inventory_snapshot_flags_out_of_stock(spark, dims):
 
 
 def test_generator_is_deterministic(tmp_path):
-    from retailflow.generator import GeneratorSettings, generate
+    from retailflow.local.generator import GeneratorSettings, generate
 
     settings = GeneratorSettings(scale=0.002, days=2, seed=9)
     generate(tmp_path / "a", settings)

@@ -8,7 +8,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from retailflow.constructs.context import REQUIRED_TAGS
-from retailflow.policies.checks.common import RetailFlowCheck, environment_name, value
+from retailflow.policies.checks.common import RetailFlowCheck, environment_config, value
 
 # Every azurerm resource type the platform creates that takes `tags`.
 TAGGABLE = [
@@ -72,8 +72,8 @@ class RequiredTags(RetailFlowCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         tags = value(conf, "tags") or {}
         missing = [t for t in REQUIRED_TAGS if not (isinstance(tags, dict) and tags.get(t))]
-        env = environment_name(conf) or ""
-        if env.startswith("feature-") and not (isinstance(tags, dict) and tags.get("expires_on")):
+        config = environment_config(conf)
+        if config is not None and config.ephemeral and not (isinstance(tags, dict) and tags.get("expires_on")):
             missing.append("expires_on")
         return CheckResult.FAILED if missing else CheckResult.PASSED
 
@@ -88,7 +88,8 @@ class ProdNoPublicNetworkAccess(RetailFlowCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        if environment_name(conf) != "prod":
+        config = environment_config(conf)
+        if config is None or not config.production:
             return CheckResult.PASSED
         return CheckResult.PASSED if value(conf, "public_network_access_enabled") is False else CheckResult.FAILED
 

@@ -14,9 +14,9 @@ from checkov.common.models.enums import CheckCategories
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from retailflow.config import EnvironmentConfig, load_environment
-from retailflow.governance import PIPELINE
+from retailflow.config.loader import FEATURE_TEMPLATE, environment_names
+from retailflow.naming import environment_of_stack, is_feature_environment
 
-READER_ROLES = ("bronze_reader", "silver_reader", "gold_reader", "analytics")
 SECRET_LITERAL = re.compile(
     r"(?i)(dapi[0-9a-f]{32}|AccountKey=|SharedAccessKey=|-----BEGIN [A-Z ]*PRIVATE KEY|password\s*[:=]|"
     r"secret\s*[:=]|token\s*[:=]\s*\S{8,}|eyJ[A-Za-z0-9_-]{20,}\.|AKIA[0-9A-Z]{16}|sig=[A-Za-z0-9%]{20,})"
@@ -66,23 +66,17 @@ def stack_name(conf: dict[str, Any]) -> str | None:
 
 def environment_name(conf: dict[str, Any]) -> str | None:
     stack = stack_name(conf)
-    if not stack or not stack.startswith("retailflow-"):
-        return None
-    return stack.removeprefix("retailflow-")
+    return environment_of_stack(stack) if stack else None
 
 
 @cache
 def config_for(environment: str) -> EnvironmentConfig | None:
-    try:
-        return load_environment("feature" if environment.startswith("feature-") else environment)
-    except Exception:
-        return None
+    """The config of a stack's environment (a feature stack's: the feature template); None for a stack with no
+    environment file (the checks' fixtures). A config that does not validate is an error, never a silent None."""
+    name = FEATURE_TEMPLATE if is_feature_environment(environment) else environment
+    return load_environment(name) if name in environment_names() else None
 
 
 def environment_config(conf: dict[str, Any]) -> EnvironmentConfig | None:
     env = environment_name(conf)
     return config_for(env) if env else None
-
-
-def principals_by_role(config: EnvironmentConfig) -> dict[str, str]:
-    return {**config.groups.by_role(), PIPELINE: config.service_principal.application_id}

@@ -9,9 +9,10 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 
+from retailflow.config.models import UUID_PATTERN
 from retailflow.policies.checks.common import SECRET_LITERAL, RetailFlowCheck, blocks, value
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID = re.compile(UUID_PATTERN)
 UC_MODES = {"SINGLE_USER", "USER_ISOLATION", "DATA_SECURITY_MODE_DEDICATED", "DATA_SECURITY_MODE_STANDARD"}
 
 

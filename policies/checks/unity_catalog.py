@@ -7,13 +7,11 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 
-from retailflow.governance import WRITE_PRIVILEGE_PREFIXES
+from retailflow.governance import READER_ROLES, WRITE_PRIVILEGE_PREFIXES, role_principals
 from retailflow.policies.checks.common import (
-    READER_ROLES,
     RetailFlowCheck,
     blocks,
     environment_config,
-    principals_by_role,
     privileges,
     value,
 )
@@ -45,7 +43,7 @@ class GrantsToConfiguredPrincipals(RetailFlowCheck):
         config = environment_config(conf)
         if config is None:
             return CheckResult.FAILED
-        allowed = set(principals_by_role(config).values())
+        allowed = set(role_principals(config).values())
         principals = {value(g, "principal") for g in blocks(conf, "grant")}
         return CheckResult.PASSED if principals <= allowed else CheckResult.FAILED
 

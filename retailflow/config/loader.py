@@ -12,8 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from retailflow.config.models import EnvironmentConfig, EnvironmentKind, LocalConfig
 from retailflow.naming import NamingError, feature_environment_name, feature_slug
+from retailflow.project import project_root
 
-ENVIRONMENTS_DIR = Path(__file__).resolve().parents[2] / "environments"
 FEATURE_TEMPLATE = "feature"
 LOCAL = "local"
 
@@ -25,7 +25,10 @@ class ConfigError(ValueError):
 
 
 def _environments_dir(directory: Path | None) -> Path:
-    return directory or Path(os.environ.get("RETAILFLOW_ENVIRONMENTS_DIR", ENVIRONMENTS_DIR))
+    if directory is not None:
+        return directory
+    configured = os.environ.get("RETAILFLOW_ENVIRONMENTS_DIR")
+    return Path(configured) if configured else project_root() / "environments"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

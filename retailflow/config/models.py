@@ -236,6 +236,8 @@ class EnvironmentConfig(Strict):
     state: StateSettings
     tags: Tags
     feature: FeatureSettings | None = None
+    # Serves the business: private networking, GRS-family storage and a premium vault are enforced.
+    production: bool = False
 
     @model_validator(mode="after")
     def kind_rules(self) -> EnvironmentConfig:
@@ -243,14 +245,21 @@ class EnvironmentConfig(Strict):
             raise ValueError("a feature environment needs a feature section")
         if self.kind != EnvironmentKind.FEATURE and self.feature is not None:
             raise ValueError("only a feature environment may have a feature section")
-        if self.name == "prod":
+        if self.production:
             if self.network.private is False or self.workspace.public_network_access:
-                raise ValueError("prod must be private (network.private true, public_network_access false)")
+                raise ValueError(
+                    "a production environment must be private (network.private true, public_network_access false)"
+                )
             if self.storage.replication not in ("GRS", "RAGRS", "GZRS", "RAGZRS"):
-                raise ValueError("prod storage.replication must be in the GRS family")
+                raise ValueError("a production environment's storage.replication must be in the GRS family")
             if self.key_vault.sku != "premium":
-                raise ValueError("prod key_vault.sku must be premium")
+                raise ValueError("a production environment's key_vault.sku must be premium")
         return self
+
+    @property
+    def ephemeral(self) -> bool:
+        """A short-lived (feature) environment: destroying it removes its data too."""
+        return self.kind == EnvironmentKind.FEATURE
 
     @property
     def catalog(self) -> str:

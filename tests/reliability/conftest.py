@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from retailflow.generator import GeneratorSettings, generate
-from retailflow.local_run import LocalRunSettings, open_lakehouse, run_local
-from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
+from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ingest import list_raw_files
 from retailflow.workloads.runtime.ops import LEDGER
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 RESULT_TABLES = [t for t in PIPELINE.tables() if t.schema in ("silver", "gold")]
 

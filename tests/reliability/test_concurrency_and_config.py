@@ -20,11 +20,11 @@ from conftest import ROOT
 from pyspark.sql import functions as F
 
 from retailflow.config import ConfigError, load_environment
-from retailflow.local_run import open_lakehouse, run_local
-from retailflow.workloads.retail.pipeline import PIPELINE
+from retailflow.local.lock import lakehouse_lock
+from retailflow.local.run import open_lakehouse, run_local
+from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import RUN_LOG
-from retailflow.workloads.runtime.runner import lakehouse_lock
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 from .conftest import assert_ledger_consistent, snapshot
 
@@ -189,7 +189,7 @@ def test_an_engine_over_its_budget_is_restarted_only_when_no_task_runs(fresh, cl
     assert summary.engine_restarts == len(summary.reports) == 24
     spans = sorted(_intervals(events).values())
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
-    from retailflow.workloads.runtime.engine import start_local
+    from retailflow.local.engine import start_local
 
     reader = start_local()
     try:

@@ -10,11 +10,11 @@ import signal
 
 import pytest
 
-from retailflow.local_run import open_lakehouse, run_local
-from retailflow.workloads.retail.pipeline import PIPELINE
-from retailflow.workloads.runtime.engine import start_local
+from retailflow.local.engine import start_local
+from retailflow.local.run import open_lakehouse, run_local
+from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import LEDGER
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 from .conftest import RESULT_TABLES, assert_ledger_consistent, contents, snapshot
 

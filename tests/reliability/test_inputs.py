@@ -38,7 +38,7 @@ def order(order_id: str, **extra) -> str:
 
 @pytest.fixture
 def lake(engine, tmp_path) -> Lakehouse:
-    return Lakehouse(engine.spark, "retailflow_local", registry(), root=tmp_path / "lake", checkpoints=True)
+    return engine.lakehouse("retailflow_local", registry(), root=tmp_path / "lake")
 
 
 def land(raw: Path, source: str, name: str, data: bytes | str) -> Path:

@@ -17,7 +17,7 @@ from retailflow.workloads.retail.sources import ORDER_ITEM, SOURCES
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, TableContract
 from retailflow.workloads.runtime.expectations import Action, accepted_values, in_range, references, unique
 from retailflow.workloads.runtime.ops import OPS_CONTRACTS
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 S, INT, L, B = StringType(), IntegerType(), LongType(), BooleanType()
 TS, DATE, MONEY = TimestampType(), DateType(), DecimalType(18, 2)

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailflow.workloads.retail.silver import money
+from retailflow.workloads.runtime.joins import join
 
 UNKNOWN_SK = -1
 ONLINE_STORE_SK = 0
@@ -77,9 +78,8 @@ def resolve_customer(facts: DataFrame, dim_customer: DataFrame, at: str) -> Data
         & (facts[at] >= valid["_valid_from"])
         & (valid["_valid_to"].isNull() | (facts[at] < valid["_valid_to"]))
     )
-    # The dimension's versions on the left, where the engine builds its hash table (its inputs are never swapped).
-    matched = valid.join(facts, in_interval, "right")
-    with_first = first.join(matched, matched["customer_id"] == first["_first_cid"], "right")
+    matched = join(facts, valid, in_interval, "left")
+    with_first = join(matched, first, matched["customer_id"] == first["_first_cid"], "left")
     return with_first.withColumn(
         "customer_sk", F.coalesce("_valid_sk", "_first_sk", F.lit(UNKNOWN_SK).cast("bigint"))
     ).drop("_valid_cid", "_valid_sk", "_valid_from", "_valid_to", "_first_cid", "_first_sk")
@@ -95,7 +95,7 @@ def refunds_by_order(silver_payments: DataFrame) -> DataFrame:
 
 def fact_orders(silver_orders: DataFrame, silver_payments: DataFrame, dim_customer: DataFrame) -> DataFrame:
     refunds = refunds_by_order(silver_payments)
-    facts = refunds.join(silver_orders, "order_id", "right").select(
+    facts = join(silver_orders, refunds, "order_id", "left").select(
         "order_id",
         "customer_id",
         "order_date",
@@ -122,16 +122,16 @@ def fact_sales(
     """Line grain, both channels conformed. Online lines count when the order reached a revenue status; a full
     refund of the order refunds each line's amount."""
     refunded = refunds_by_order(silver_payments).select("order_id", F.lit(True).alias("_refunded"))
-    # The refund flag is joined to the orders before they meet their lines: a hash join holds its left side in
-    # memory, and the orders are a third of the lines.
-    sold = refunded.join(
+    # The refund flag is joined to the orders before they meet their lines: the orders are a third of the lines.
+    sold = join(
         silver_orders.select("order_id", "customer_id", "order_ts", "status").filter(
             F.col("status").isin(*REVENUE_STATUSES)
         ),
+        refunded,
         "order_id",
-        "right",
+        "left",
     )
-    online = sold.join(order_lines, "order_id").select(
+    online = join(order_lines, sold, "order_id").select(
         F.lit("online").alias("channel"),
         F.col("order_id").alias("document_id"),
         "line_number",
@@ -165,7 +165,7 @@ def fact_sales(
     lines = resolve_customer(lines, dim_customer, "sale_ts")
     products = dim_product.filter(F.col("product_sk") != UNKNOWN_SK).select("sku", "product_sk")
     stores_ = dim_store.filter(F.col("store_sk") != UNKNOWN_SK).select("store_id", "store_sk")
-    lines = stores_.join(products.join(lines, "sku", "right"), "store_id", "right")
+    lines = join(join(lines, products, "sku", "left"), stores_, "store_id", "left")
     return lines.select(
         natural_sk("channel", "document_id", "line_number").alias("sales_key"),
         "channel",
@@ -186,7 +186,7 @@ def fact_sales(
 def inventory_snapshot(silver_inventory: DataFrame, dim_product: DataFrame, dim_store: DataFrame) -> DataFrame:
     products = dim_product.filter(F.col("product_sk") != UNKNOWN_SK).select("sku", "product_sk")
     stores_ = dim_store.filter(F.col("store_sk") != UNKNOWN_SK).select("store_id", "store_sk")
-    joined = stores_.join(products.join(silver_inventory, "sku", "right"), "store_id", "right")
+    joined = join(join(silver_inventory, products, "sku", "left"), stores_, "store_id", "left")
     return joined.select(
         "snapshot_date",
         F.coalesce("store_sk", F.lit(UNKNOWN_SK).cast("bigint")).alias("store_sk"),
@@ -201,7 +201,7 @@ def inventory_snapshot(silver_inventory: DataFrame, dim_product: DataFrame, dim_
 def daily_revenue(sales: DataFrame, dim_product: DataFrame) -> DataFrame:
     """Date x channel x category: revenue net of refunds, orders, units, average order value."""
     categories = dim_product.select("product_sk", "category")
-    joined = categories.join(sales, "product_sk", "right").withColumn(
+    joined = join(sales, categories, "product_sk", "left").withColumn(
         "category", F.coalesce("category", F.lit("unknown"))
     )
     grouped = joined.groupBy("sale_date", "channel", "category").agg(

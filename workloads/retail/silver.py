@@ -6,11 +6,12 @@ event or update time.
 
 from __future__ import annotations
 
-from functools import reduce
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
+
+from retailflow.workloads.runtime.joins import join
+from retailflow.workloads.runtime.latest import latest, latest_event, latest_version
 
 MONEY = "decimal(18,2)"
 
@@ -30,71 +31,6 @@ def keyed(df: DataFrame, **keys: Column) -> DataFrame:
     for name, value in keys.items():
         df = df.withColumn(name, value)
     return df
-
-
-def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
-    """One row per key: the last by `order` (ties broken by the bronze batch, then the source file)."""
-    window = Window.partitionBy(*key).orderBy(
-        *[o.desc() for o in order], F.col("_ingestion_ts").desc(), F.col("_source_file").desc()
-    )
-    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
-
-
-def _renamed_keys(keys: DataFrame, key: list[str], prefix: str) -> DataFrame:
-    """`keys` with its key columns renamed `<prefix>_<i>`, so a join back to the rows they came from is unambiguous."""
-    others = [c for c in keys.columns if c not in key]
-    return keys.select(*[F.col(k).alias(f"{prefix}_{i}") for i, k in enumerate(key)], *others)
-
-
-def _same_key(df: DataFrame, keys: DataFrame, key: list[str], prefix: str) -> Column:
-    """`df`'s key equals `keys`' renamed one, null-safe: a null key matches a null key, as it groups with one."""
-    return reduce(Column.__and__, [df[k].eqNullSafe(keys[f"{prefix}_{i}"]) for i, k in enumerate(key)])
-
-
-def _split_by_keys(df: DataFrame, keys: DataFrame, key: list[str]) -> tuple[DataFrame, DataFrame]:
-    """`df`'s rows whose key is among `keys` (few, distinct key rows), and the others. `keys` goes on the left of
-    the join, where the engine builds its hash table."""
-    marked_keys = _renamed_keys(keys.select(*key), key, "_in").withColumn("_in", F.lit(True))
-    marked = marked_keys.join(df, _same_key(df, marked_keys, key, "_in"), "right")
-    return (
-        marked.filter(F.col("_in")).select(*df.columns),
-        marked.filter(F.col("_in").isNull()).select(*df.columns),
-    )
-
-
-def latest_version(df: DataFrame, key: list[str], order: Column) -> DataFrame:
-    """`latest` for a source that sends many versions of each record (an order per status update, a store on
-    every sale): the rows are first narrowed to those holding their key's greatest `order` (an aggregate of the key
-    and `order` only, joined back), so the window sorts about one row per key instead of every version (silver
-    orders at scale 10: 7.4 s instead of 11.2 s for the deduplication). Where keys rarely repeat, the narrowing
-    costs more than it saves: see `latest_event`."""
-    marked = df.withColumn("_order", order)
-    best = _renamed_keys(marked.groupBy(*key).agg(F.max("_order").alias("_best_order")), key, "_best")
-    # Null-safe: a key whose every `order` is null keeps those rows, as the window alone (nulls last) would.
-    on = _same_key(marked, best, key, "_best") & marked["_order"].eqNullSafe(best["_best_order"])
-    # `best` (one narrow row per key) on the left: the engine builds its hash table from the left side.
-    candidates = best.join(marked, on, "inner").select(*df.columns, "_order")
-    return latest(candidates, key, [F.col("_order")]).drop("_order")
-
-
-def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
-    """`latest` for events, whose key repeats only when an event is delivered more than once: the keys seen more
-    than once are found first (a narrow aggregate), the rows of the others pass as they are, and the window ranks
-    only the repeated ones (silver payments at scale 10: 4.5 s instead of 8.6 s for the deduplication)."""
-    repeated = df.groupBy(*key).count().filter(F.col("count") > 1)
-    repeats, once = _split_by_keys(df, repeated, key)
-    return once.unionByName(latest(repeats, key, order))
-
-
-def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], order: str) -> DataFrame:
-    """A current-state table updated with candidate rows: per key, the row with the greatest `order` wins, and a
-    candidate wins a tie (candidates come from a later batch, which wins ties in a full rebuild too). Only the keys
-    the candidates touch are ranked; the other current rows pass as they are."""
-    contenders, untouched = _split_by_keys(current, candidates.select(*key).distinct(), key)
-    both = contenders.withColumn("_candidate", F.lit(0)).unionByName(candidates.withColumn("_candidate", F.lit(1)))
-    window = Window.partitionBy(*key).orderBy(F.col(order).desc(), F.col("_candidate").desc())
-    ranked = both.withColumn("_rank", F.row_number().over(window))
-    return untouched.unionByName(ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate"))
 
 
 def normalise_email(column: str) -> Column:
@@ -186,8 +122,7 @@ def payment_events(bronze: DataFrame) -> DataFrame:
 def with_order_status(events: DataFrame, silver_orders: DataFrame) -> DataFrame:
     """Payment events with their order's current status and date (payments live with their order)."""
     status = silver_orders.select("order_id", F.col("status").alias("order_status"), "order_date")
-    # The orders (fewer than their payment events) on the left, where the engine builds its hash table.
-    joined = status.join(events, "order_id", "right")
+    joined = join(events, status, "order_id", "left")
     return joined.select("order_id", *[c for c in events.columns if c != "order_id"], "order_status", "order_date")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from pyspark.sql import DataFrame
@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from retailflow.workloads.runtime.engine import Capabilities
 from retailflow.workloads.runtime.expectations import Checked, Expectation, apply_expectations
+from retailflow.workloads.runtime.graph import Task
 from retailflow.workloads.runtime.ingest import Ingestor
 from retailflow.workloads.runtime.ops import (
     EVERYTHING,
@@ -24,7 +25,8 @@ from retailflow.workloads.runtime.ops import (
     record_dq_results,
     utcnow,
 )
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 
 @dataclass
@@ -41,13 +43,16 @@ class TaskOutcome:
         )
 
 
-@dataclass
-class TaskContext:
-    lake: Lakehouse
-    capabilities: Capabilities
+class UndeclaredRead(LookupError):
+    """A task read a table its declaration does not name (so the graph would not order it after the writer)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What every task of one run shares: the Databricks job and the local runner build contexts from it."""
+
     raw_root: Path
     run_id: str
-    task: str
     from_date: dt.date | None = None
     to_date: dt.date | None = None
     replay: bool = False
@@ -55,9 +60,41 @@ class TaskContext:
     full_refresh: bool = False
     # Every task's watermark, when the caller read them all at once before the run (else read when needed).
     watermarks: Mapping[str, dt.datetime] | None = None
+
+    def context(self, lake: Lakehouse, capabilities: Capabilities, declaration: Task) -> TaskContext:
+        return TaskContext(lake, capabilities, declaration, **{f.name: getattr(self, f.name) for f in fields(self)})
+
+
+@dataclass
+class TaskContext:
+    lake: Lakehouse
+    capabilities: Capabilities
+    declaration: Task
+    raw_root: Path
+    run_id: str
+    from_date: dt.date | None = None
+    to_date: dt.date | None = None
+    replay: bool = False
+    max_line_bytes: int = 1 << 20
+    full_refresh: bool = False
+    watermarks: Mapping[str, dt.datetime] | None = None
     _since: dt.datetime | None = None
     _since_known: bool = False
     _changes: dict[str, set[str]] | None = None  # partition log since the watermark, read once per task
+
+    @property
+    def task(self) -> str:
+        return self.declaration.key
+
+    @property
+    def output(self) -> TableRef:
+        """The task's (first) declared output."""
+        return self.declaration.outputs[0]
+
+    @property
+    def input(self) -> TableRef:
+        """The task's (first) declared input."""
+        return self.declaration.inputs[0]
 
     @property
     def since(self) -> dt.datetime | None:
@@ -85,7 +122,11 @@ class TaskContext:
         return None if EVERYTHING in values else set(values)
 
     def read(self, table: str | TableRef) -> DataFrame:
+        """A table the task's declaration names (an input, or an output it reads back)."""
         ref = table if isinstance(table, TableRef) else TableRef.parse(table)
+        if not self.declaration.may_read(ref):
+            declared = ", ".join(map(str, self.declaration.inputs)) or "none"
+            raise UndeclaredRead(f"task {self.task} reads {ref}, which it does not declare (its inputs: {declared})")
         return self.lake.read(ref)
 
     def ingestor(self) -> Ingestor:

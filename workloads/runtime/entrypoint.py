@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pyspark is imported only once the arguments are valid, so `--help` works anywhere
-    from retailflow.workloads.runtime.context import TaskContext
-    from retailflow.workloads.runtime.engine import Engine
-    from retailflow.workloads.runtime.tables import Lakehouse
+    from retailflow.workloads.runtime.context import RunOptions
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,9 +20,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, help="Task key from the pipeline graph (e.g. silver_orders).")
     p.add_argument("--catalog", required=True, help="Unity Catalog catalog (retailflow_<env>).")
     p.add_argument("--raw-root", required=True, help="RAW landing root (the landing volume on Databricks).")
-    p.add_argument("--engine", default="databricks", choices=("databricks", "remote", "local"))
+    p.add_argument("--engine", default="databricks", choices=("databricks", "remote"))
     p.add_argument("--remote-url", default=None, help="Spark Connect URL for --engine remote.")
-    p.add_argument("--lakehouse", default=None, help="Local Delta root (local engine only).")
+    p.add_argument(
+        "--lakehouse", default=None, help="Delta tables as folders under this root instead of catalog tables."
+    )
     p.add_argument("--from-date", default=None)
     p.add_argument("--to-date", default=None)
     p.add_argument("--replay", action="store_true", help="Re-ingest the date range even if already ingested.")
@@ -36,16 +36,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_id: str, task: str) -> TaskContext:
-    from retailflow.workloads.runtime.context import TaskContext
+def run_options(args: argparse.Namespace, run_id: str) -> RunOptions:
+    from retailflow.workloads.runtime.context import RunOptions
     from retailflow.workloads.runtime.runner import parse_date
 
-    return TaskContext(
-        lake=lake,
-        capabilities=engine.capabilities,
+    return RunOptions(
         raw_root=Path(args.raw_root),
         run_id=run_id,
-        task=task,
         from_date=parse_date(args.from_date),
         to_date=parse_date(args.to_date),
         replay=args.replay,
@@ -57,22 +54,22 @@ def task_context(engine: Engine, lake: Lakehouse, args: argparse.Namespace, run_
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from retailflow.workloads.retail.contracts import registry
-    from retailflow.workloads.retail.pipeline import PIPELINE
-    from retailflow.workloads.runtime.engine import create_engine
-    from retailflow.workloads.runtime.ops import configure_json_logging
-    from retailflow.workloads.runtime.runner import new_run_id, run_task
-    from retailflow.workloads.runtime.tables import Lakehouse
+    from retailflow.workloads.retail.graph import PIPELINE
 
-    configure_json_logging()
     if args.task not in PIPELINE.tasks:
         print(f"retailflow-task: unknown task {args.task!r} (known: {', '.join(PIPELINE.order)})", file=sys.stderr)
         return 2
+    from retailflow.workloads.retail.tasks import RETAIL
+    from retailflow.workloads.runtime.engine import create_engine
+    from retailflow.workloads.runtime.ops import configure_json_logging
+    from retailflow.workloads.runtime.runner import new_run_id, run_task
+
+    configure_json_logging()
     engine = create_engine(args.engine, args.remote_url)
     try:
-        root = Path(args.lakehouse) if args.lakehouse else None
-        lake = Lakehouse(engine.spark, args.catalog, registry(), root=root, checkpoints=engine.capabilities.checkpoint)
-        run_id = args.run_id or new_run_id()
-        run_task(PIPELINE, task_context(engine, lake, args, run_id, args.task))
+        lake = engine.lakehouse(args.catalog, registry(), root=Path(args.lakehouse) if args.lakehouse else None)
+        options = run_options(args, args.run_id or new_run_id())
+        run_task(RETAIL, options.context(lake, engine.capabilities, PIPELINE.tasks[args.task]))
     finally:
         engine.close()
     return 0

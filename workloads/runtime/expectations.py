@@ -15,6 +15,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
+from retailflow.workloads.runtime.joins import join
+
 
 class Action(StrEnum):
     WARN = "warn"  # count and keep
@@ -99,7 +101,7 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL) 
 
     def prepare(df: DataFrame, flag: str, read: Reader) -> DataFrame:
         keys = read(table).select(F.col(key).alias(f"_ref_{flag}")).distinct()
-        joined = keys.join(df, df[column] == keys[f"_ref_{flag}"], "right").select(*df.columns, f"_ref_{flag}")
+        joined = join(df, keys, df[column] == keys[f"_ref_{flag}"], "left").select(*df.columns, f"_ref_{flag}")
         return joined.withColumn(flag, F.col(column).isNull() | F.col(f"_ref_{flag}").isNotNull()).drop(f"_ref_{flag}")
 
     return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)

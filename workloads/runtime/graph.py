@@ -6,14 +6,10 @@ job's `depends_on`, the local runner's order and the docs all come from the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from retailflow.workloads.runtime.tables import TableRef
-
-if TYPE_CHECKING:
-    from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
+from retailflow.workloads.runtime.refs import TableRef
 
 
 class GraphError(ValueError):
@@ -22,12 +18,23 @@ class GraphError(ValueError):
 
 @dataclass(frozen=True)
 class Task:
+    """A task's declaration: the tables it may read and the tables it writes. What it runs is bound to its key
+    (`runtime.pipeline.Pipeline`); no pyspark here, so the deploy toolchain reads the graph without the engine."""
+
     key: str
-    run: Callable[[TaskContext], TaskOutcome] = field(compare=False, repr=False)
     inputs: tuple[TableRef, ...]
     outputs: tuple[TableRef, ...]
     description: str
     layer: str  # bronze | silver | gold | maintenance
+
+    @classmethod
+    def of(cls, key: str, inputs: Iterable[str], outputs: Iterable[str], description: str) -> Task:
+        """A task from `schema.table` names; its layer is its first output's schema."""
+        outs = tuple(TableRef.parse(o) for o in outputs)
+        return cls(key, tuple(TableRef.parse(i) for i in inputs), outs, description, outs[0].schema)
+
+    def may_read(self, ref: TableRef) -> bool:
+        return ref in self.inputs or ref in self.outputs
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from pyspark.sql.types import DataType, DateType, StringType, StructType, Timest
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
 from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, utcnow
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 log = logging.getLogger("retailflow.ingest")
 

@@ -19,7 +19,8 @@ from pyspark.sql.types import DateType, DoubleType, LongType, StringType, Timest
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
 from retailflow.workloads.runtime.expectations import RuleResult
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 LEDGER = TableRef("ops", "ingest_ledger")
 QUARANTINE = TableRef("ops", "quarantine")

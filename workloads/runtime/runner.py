@@ -9,55 +9,39 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import json
 import logging
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.graph import PipelineGraph
 from retailflow.workloads.runtime.ops import TaskMetrics, record_run, utcnow
+from retailflow.workloads.runtime.pipeline import Pipeline
 
 log = logging.getLogger("retailflow.runner")
-LOCK_FILE = ".retailflow.lock"
 
 
-class LakehouseBusy(RuntimeError):
-    """Another run holds the lakehouse."""
+class TaskHost:
+    """What the runner asks of the engine around its tasks. This default asks nothing; the local engine answers
+    (it restarts itself between tasks, measures each task's memory and has a shared memory pool)."""
 
+    def crowded(self) -> bool:
+        """No task should start beside the running ones (they should finish first)."""
+        return False
 
-@contextlib.contextmanager
-def lakehouse_lock(root: Path) -> Iterator[None]:
-    """An exclusive, non-blocking lock on a local lakehouse; a second run is refused with who holds it."""
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK_FILE
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise LakehouseBusy(
-            f"another retailflow run is using the lakehouse {root} ({holder}); wait for it to finish"
-        ) from None
-    try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "started_at": utcnow().isoformat(timespec="seconds")}))
-        handle.flush()
-        yield
-    finally:
-        handle.seek(0)
-        handle.truncate()
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+    def between_tasks(self) -> None:
+        """Called before a task starts while no task runs."""
+
+    def retry_alone(self, error: str) -> bool:
+        """Whether a task that failed with `error` should run once more, alone."""
+        return False
+
+    def watching(self, task: str) -> contextlib.AbstractContextManager[None]:
+        """Entered around each task's run."""
+        return contextlib.nullcontext()
 
 
 def new_run_id() -> str:
@@ -73,13 +57,13 @@ class TaskReport:
     error: str | None = None
 
 
-def run_task(graph: PipelineGraph, ctx: TaskContext) -> TaskReport:
+def run_task(pipeline: Pipeline, ctx: TaskContext) -> TaskReport:
     """Run one task and record it in ops.run_log (failures too, with the error)."""
-    task = graph.tasks[ctx.task]
+    task = ctx.declaration
     started, clock = utcnow(), time.perf_counter()
     log.info("task started", extra={"fields": {"task": task.key, "run_id": ctx.run_id}})
     try:
-        outcome = task.run(ctx)
+        outcome = pipeline.runs[task.key](ctx)
         status, error = "succeeded", None
     except Exception as err:  # recorded, then re-raised to the caller
         outcome, status, error = TaskOutcome(), "failed", f"{type(err).__name__}: {err}"
@@ -113,26 +97,22 @@ def run_task(graph: PipelineGraph, ctx: TaskContext) -> TaskReport:
 
 
 def run_graph(
-    graph: PipelineGraph,
+    pipeline: Pipeline,
     make_context: Callable[[str], TaskContext],
     tasks: Sequence[str],
     on_event: Callable[[str, TaskReport | None], None] | None = None,
     parallel: int = 1,
-    wants_idle: Callable[[], bool] = lambda: False,
-    on_idle: Callable[[], None] = lambda: None,
-    retry_alone: Callable[[str], bool] = lambda _error: False,
-    watch: Callable[[str], contextlib.AbstractContextManager[None]] = lambda _key: contextlib.nullcontext(),
+    host: TaskHost | None = None,
 ) -> list[TaskReport]:
     """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
-    on have finished, earliest in `tasks` first. A failure skips every task downstream of it. `on_idle()` is called
-    before a task starts while no other task runs (where the local engine may be restarted); while `wants_idle()`
-    (the engine is over its memory budget) no task starts beside running ones; `watch(key)` is entered around each
-    task's run (where the engine measures the task's memory). A task whose error `retry_alone`
-    accepts (the engine's memory, shared by the running tasks, ran out) is run once more, alone: tasks are
-    idempotent, and the failed attempt stays in the run log. Reports come back in the order of `tasks`."""
+    on have finished, earliest in `tasks` first. A failure skips every task downstream of it. The `host` is asked
+    whether a task may start beside running ones, told when no task runs before one starts, wraps each task's run,
+    and says whether a failed task runs once more, alone (tasks are idempotent, and the failed attempt stays in the
+    run log). Reports come back in the order of `tasks`."""
     notify = on_event or (lambda _event, _report: None)
+    engine = host or TaskHost()
     selected = set(tasks)
-    needs = {key: {d for d in _upstream(graph, key) if d in selected} for key in tasks}
+    needs = {key: {d for d in _upstream(pipeline.graph, key) if d in selected} for key in tasks}
     reports: dict[str, TaskReport] = {}
     failed: set[str] = set()
     waiting = list(tasks)
@@ -141,8 +121,8 @@ def run_graph(
 
     def attempt(key: str, ctx: TaskContext) -> TaskReport:
         try:
-            with watch(key):
-                return run_task(graph, ctx)
+            with engine.watching(key):
+                return run_task(pipeline, ctx)
         except Exception as err:
             return TaskReport(key, "failed", error=f"{type(err).__name__}: {err}")
 
@@ -151,7 +131,7 @@ def run_graph(
         if not running:
             return True
         retried_running = bool(alone & set(running.values()))
-        return len(running) < parallel and key not in alone and not retried_running and not wants_idle()
+        return len(running) < parallel and key not in alone and not retried_running and not engine.crowded()
 
     def finish(report: TaskReport) -> None:
         reports[report.task] = report
@@ -176,7 +156,7 @@ def run_graph(
                 notify("started", TaskReport(key, "running"))
                 try:
                     if not running:
-                        on_idle()
+                        engine.between_tasks()
                     ctx = make_context(key)
                 except Exception as err:
                     finish(TaskReport(key, "failed", error=f"{type(err).__name__}: {err}"))
@@ -186,7 +166,7 @@ def run_graph(
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     key, report = running.pop(future), future.result()
-                    if report.status == "failed" and key not in alone and retry_alone(report.error or ""):
+                    if report.status == "failed" and key not in alone and engine.retry_alone(report.error or ""):
                         log.warning(
                             "task failed for lack of engine memory; retrying it alone", extra={"fields": {"task": key}}
                         )

@@ -20,7 +20,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
-from retailflow.workloads.runtime.tables import Lakehouse, TableRef
+from retailflow.workloads.runtime.joins import join
+from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 
 @dataclass(frozen=True)
@@ -87,18 +89,14 @@ def apply_scd2(
         return
     target = lake.read(ref)
     touched = changes.select(*spec.key).distinct()
-    # An inner join with the (distinct) touched keys on the left, where the engine builds its hash table: a semi
-    # join would build it from the whole dimension.
-    existing = touched.join(target, list(spec.key)).select(*target.columns)
+    # An inner join with the (distinct) touched keys rather than a semi join: its hash table holds the keys only.
+    existing = join(target, touched, list(spec.key)).select(*target.columns)
     as_changes = existing.select(*spec.key, *spec.tracked, *spec.attributes, F.col("valid_from").alias(spec.sequence))
     rebuilt = build_history(as_changes.unionByName(changes.select(*spec.change_columns)), spec)
     columns = spec.dimension_columns
     if not merge:
-        # The touched keys (few) on the left of the join that finds the untouched rows, where the hash table is built.
-        untouched = (
-            touched.withColumn("_touched", F.lit(True))
-            .join(target, list(spec.key), "right")
-            .filter(F.col("_touched").isNull())
+        untouched = join(target, touched.withColumn("_touched", F.lit(True)), list(spec.key), "left").filter(
+            F.col("_touched").isNull()
         )
         rebuilt = lake.materialize(rebuilt)  # read by the contract check and by the write
         lake.write(ref, untouched.select(*columns).unionByName(rebuilt.select(*columns)), mode="overwrite")

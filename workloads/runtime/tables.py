@@ -9,33 +9,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from retailflow.workloads.runtime.refs import TableRef
+
 if TYPE_CHECKING:
     from retailflow.workloads.runtime.contracts import ContractRegistry
-
-LOCAL_CATALOG = "retailflow_local"
-
-
-@dataclass(frozen=True, order=True)
-class TableRef:
-    schema: str
-    name: str
-
-    @classmethod
-    def parse(cls, text: str) -> TableRef:
-        schema, _, name = text.partition(".")
-        if not schema or not name or "." in name:
-            raise ValueError(f"table reference {text!r} must be 'schema.table'")
-        return cls(schema, name)
-
-    def __str__(self) -> str:
-        return f"{self.schema}.{self.name}"
-
 
 FaultHook = Callable[[str, TableRef], None]
 
@@ -44,8 +26,8 @@ class Lakehouse:
     """Reads and writes tables by reference; checks every write against the table's contract.
 
     `fault_hook(point, ref)` is called at `before_write` and `after_write` of every table write, so reliability
-    tests can crash a run at any write boundary. With `checkpoints` (an engine capability), `materialize` computes
-    a frame once into the engine's checkpoint files, so checking it and writing it do not compute it again.
+    tests can crash a run at any write boundary. `materialize` (the engine's) computes a frame once, so checking
+    it and writing it do not compute it again.
     """
 
     def __init__(
@@ -55,14 +37,14 @@ class Lakehouse:
         contracts: ContractRegistry,
         root: Path | None = None,
         fault_hook: FaultHook | None = None,
-        checkpoints: bool = False,
+        materialize: Callable[[DataFrame], DataFrame] | None = None,
     ) -> None:
         self.spark = spark
         self.catalog = catalog
         self.contracts = contracts
         self.root = root
         self.fault_hook = fault_hook
-        self.checkpoints = checkpoints
+        self._materialize = materialize
         self._locks: dict[TableRef, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -99,8 +81,8 @@ class Lakehouse:
         return self.spark.table(self.identifier(ref))
 
     def materialize(self, df: DataFrame) -> DataFrame:
-        """`df` computed once (when the engine can checkpoint), for a frame that is read more than once."""
-        return _checkpoint(df) if self.checkpoints else df
+        """`df` computed once (when the engine can), for a frame that is read more than once."""
+        return self._materialize(df) if self._materialize is not None else df
 
     @contextmanager
     def _writing(self, ref: TableRef, shared: bool = False) -> Iterator[None]:
@@ -174,19 +156,3 @@ class Lakehouse:
 
     def sql(self, query: str) -> DataFrame:
         return self.spark.sql(query)
-
-
-def _checkpoint(df: DataFrame) -> DataFrame:
-    """`df.checkpoint(eager=True)` with `df`'s session as this thread's active one while it runs: the Spark Connect
-    client gives the checkpointed frame the thread's active session, not `df`'s, and after a restart of the local
-    engine (or with two engines in one process) that is another engine's."""
-    session = df.sparkSession
-    holder = getattr(type(session), "_active_session", None)  # Spark Connect: a thread-local
-    if holder is None:
-        return df.checkpoint(eager=True)
-    previous = getattr(holder, "session", None)
-    holder.session = session
-    try:
-        return df.checkpoint(eager=True)
-    finally:
-        holder.session = previous

@@ -1,6 +1,6 @@
 """The local engine's process: a Sail Spark Connect server on loopback, until its parent closes our stdin.
 
-Started by `engine.SailServerProcess`; prints `host:port` on one line when it listens. Its settings come from the
+Started by `retailflow.local.engine.SailServerProcess`; prints `host:port` on one line when it listens. Its settings come from the
 environment it is started with. A parent that exits or dies closes the pipe, so the server never outlives it.
 """
 

@@ -8,12 +8,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retailflow.local.engine import LocalEngine, start_local
+from retailflow.local.lock import lakehouse_lock
 from retailflow.workloads.retail.contracts import registry
-from retailflow.workloads.retail.pipeline import PIPELINE
-from retailflow.workloads.runtime.context import TaskContext
-from retailflow.workloads.runtime.engine import Engine, create_engine, out_of_memory
+from retailflow.workloads.retail.tasks import RETAIL
+from retailflow.workloads.runtime.context import RunOptions, TaskContext
+from retailflow.workloads.runtime.engine import Engine, connect_remote
 from retailflow.workloads.runtime.ops import last_success_starts
-from retailflow.workloads.runtime.runner import TaskReport, lakehouse_lock, new_run_id, run_graph
+from retailflow.workloads.runtime.runner import TaskHost, TaskReport, new_run_id, run_graph
 from retailflow.workloads.runtime.tables import FaultHook, Lakehouse
 
 
@@ -27,6 +29,7 @@ class LocalRunSettings:
     max_line_bytes: int = 1 << 20
     engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
     parallel_tasks: int = 1  # tasks run at once
+    verbose: bool = False  # the local engine's own log on the terminal instead of its log file
 
     def __post_init__(self) -> None:
         # Absolute paths: the ingestion ledger knows RAW files by path, so the same RAW named relatively (or from
@@ -71,14 +74,25 @@ class RunSummary:
 
 
 def open_lakehouse(engine: Engine, settings: LocalRunSettings, fault_hook: FaultHook | None = None) -> Lakehouse:
-    return Lakehouse(
-        engine.spark,
-        settings.catalog,
-        registry(),
-        root=settings.lakehouse,
-        fault_hook=fault_hook,
-        checkpoints=engine.capabilities.checkpoint,
-    )
+    return engine.lakehouse(settings.catalog, registry(), root=settings.lakehouse, fault_hook=fault_hook)
+
+
+def open_engine(settings: LocalRunSettings) -> Engine:
+    """The run's engine: the local one (its own log in the lakehouse's `logs/engine.log` unless `verbose`), or a
+    remote Spark Connect endpoint."""
+    if settings.engine == "remote":
+        if not settings.remote_url:
+            raise ValueError("engine 'remote' needs a Spark Connect URL (sc://host:port)")
+        return connect_remote(settings.remote_url)
+    return start_local(settings.engine_memory_budget_mb, None if settings.verbose else engine_log(settings))
+
+
+def _restarts(engine: Engine) -> int:
+    return engine.restarts if isinstance(engine, LocalEngine) else 0
+
+
+def engine_log(settings: LocalRunSettings) -> Path:
+    return settings.lakehouse / "logs" / "engine.log"
 
 
 def run_local(
@@ -93,50 +107,36 @@ def run_local(
     full_refresh: bool = False,
 ) -> RunSummary:
     """Run the local workloads' tasks (or `only` those) in dependency order under the lakehouse lock."""
-    tasks = PIPELINE.select(only)
+    graph = RETAIL.graph
+    tasks = graph.select(only)
     started = time.perf_counter()
     with lakehouse_lock(settings.lakehouse):
-        own_engine = engine is None
-        active = engine or create_engine(settings.engine, settings.remote_url, settings.engine_memory_budget_mb)
-        restarts_before = active.restarts
+        active = engine or open_engine(settings)
+        restarts_before = _restarts(active)
         try:
             lake = open_lakehouse(active, settings, fault_hook)
-            run_id = new_run_id()
-            watermarks = {} if full_refresh else last_success_starts(lake)
-
-            def between_tasks() -> None:
-                nonlocal lake
-                if active.renew():  # a new engine process, so a new session for the lakehouse
-                    lake = open_lakehouse(active, settings, fault_hook)
+            options = RunOptions(
+                raw_root=settings.raw,
+                run_id=new_run_id(),
+                from_date=from_date,
+                to_date=to_date,
+                replay=replay,
+                max_line_bytes=settings.max_line_bytes,
+                full_refresh=full_refresh,
+                watermarks={} if full_refresh else last_success_starts(lake),
+            )
+            host = active if isinstance(active, TaskHost) else TaskHost()
+            session = lake.spark
 
             def make_context(task: str) -> TaskContext:
-                return TaskContext(
-                    lake=lake,
-                    capabilities=active.capabilities,
-                    raw_root=settings.raw,
-                    run_id=run_id,
-                    task=task,
-                    from_date=from_date,
-                    to_date=to_date,
-                    replay=replay,
-                    max_line_bytes=settings.max_line_bytes,
-                    full_refresh=full_refresh,
-                    watermarks=watermarks,
-                )
+                nonlocal lake, session
+                if active.spark is not session:  # the engine restarted between tasks: a new session
+                    lake, session = open_lakehouse(active, settings, fault_hook), active.spark
+                return options.context(lake, active.capabilities, graph.tasks[task])
 
-            reports = run_graph(
-                PIPELINE,
-                make_context,
-                tasks,
-                on_event,
-                settings.parallel_tasks,
-                wants_idle=active.due_for_restart,
-                on_idle=between_tasks,
-                retry_alone=out_of_memory,
-                watch=active.watching,
-            )
-            restarts = active.restarts - restarts_before
+            reports = run_graph(RETAIL, make_context, tasks, on_event, settings.parallel_tasks, host)
+            restarts = _restarts(active) - restarts_before
         finally:
-            if own_engine:
+            if engine is None:
                 active.close()
-    return RunSummary(run_id, reports, time.perf_counter() - started, tasks, restarts, settings.parallel_tasks)
+    return RunSummary(options.run_id, reports, time.perf_counter() - started, tasks, restarts, settings.parallel_tasks)

@@ -9,15 +9,14 @@ from pyspark.sql import functions as F
 from rich.console import Console
 from rich.table import Table
 
-from retailflow.local_run import LocalRunSettings, open_lakehouse
-from retailflow.workloads.retail.pipeline import PIPELINE
-from retailflow.workloads.runtime.engine import create_engine
+from retailflow.local.run import LocalRunSettings, open_engine, open_lakehouse
+from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import DQ_RESULTS, QUARANTINE
-from retailflow.workloads.runtime.tables import TableRef
+from retailflow.workloads.runtime.refs import TableRef
 
 
 def show_results(settings: LocalRunSettings, console: Console) -> Path:
-    engine = create_engine(settings.engine, settings.remote_url)
+    engine = open_engine(settings)
     try:
         lake = open_lakehouse(engine, settings)
         tables = Table("table", "rows", title="tables")
