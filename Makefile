@@ -19,7 +19,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet uv==0.13.8
 
 # Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (our CI machines), every process would
-# otherwise compile what it imports (the Spark Connect client's imports: 3.2 s of each run's start-up; 1.0 s compiled).
+# otherwise compile what it imports on every start (the Spark Connect client's imports; docs/performance.md).
 $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode requirements.lock

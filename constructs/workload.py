@@ -13,7 +13,7 @@ from pathlib import Path
 from cdktf import AssetType, TerraformAsset
 
 from constructs import Construct
-from retailflow.config import EnvironmentConfig, EnvironmentKind
+from retailflow.config.models import ComputeSettings, JobSettings
 from retailflow.naming import job_name
 from retailflow.project import project_root
 from retailflow.providers import (
@@ -55,7 +55,12 @@ class RuntimeArtifact(Construct):
 
 @dataclass(frozen=True)
 class WorkloadJobProps:
-    config: EnvironmentConfig
+    environment: str
+    compute: ComputeSettings
+    jobs: JobSettings
+    alert_emails: tuple[str, ...]
+    run_as: str  # the job service principal's application id
+    always_paused: bool  # schedules stay paused whatever the config's schedule says (short-lived environments)
     workload: Workload
     graph: PipelineGraph
     artifact: RuntimeArtifact
@@ -70,11 +75,11 @@ class WorkloadJob(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: WorkloadJobProps) -> None:
         super().__init__(scope, id_)
-        config, workload = props.config, props.workload
-        serverless = config.compute.mode == "serverless"
-        settings = config.jobs
+        workload, compute = props.workload, props.compute
+        serverless = compute.mode == "serverless"
+        settings = props.jobs
         schedule = settings.maintenance_schedule if workload.schedule == "maintenance" else settings.schedule
-        paused = schedule.paused or config.kind == EnvironmentKind.FEATURE
+        paused = schedule.paused or props.always_paused
         self.task_keys = [t.key for t in workload.tasks]
         tasks = []
         for task in workload.tasks:
@@ -101,18 +106,18 @@ class WorkloadJob(Construct):
                     retry_on_timeout=False,
                 )
             )
-        cluster = config.compute.job_cluster
+        cluster = compute.job_cluster
         job = Job(
             self,
             "job",
-            name=job_name(config.name, workload.name),
+            name=job_name(props.environment, workload.name),
             description=workload.description,
             task=tasks,
             environment=[
                 JobEnvironment(
                     environment_key=ENVIRONMENT_KEY,
                     spec=JobEnvironmentSpec(
-                        environment_version=config.compute.environment_version,
+                        environment_version=compute.environment_version,
                         dependencies=[props.artifact.volume_path],
                     ),
                 )
@@ -129,7 +134,7 @@ class WorkloadJob(Construct):
                         policy_id=props.cluster_policy_id,
                         apply_policy_default_values=True,
                         data_security_mode="SINGLE_USER",
-                        single_user_name=config.service_principal.application_id,
+                        single_user_name=props.run_as,
                         custom_tags=props.tags,
                     ),
                 )
@@ -145,8 +150,8 @@ class WorkloadJob(Construct):
             queue=JobQueue(enabled=True),
             timeout_seconds=settings.task_timeout_seconds * max(1, len(tasks)),
             email_notifications=JobEmailNotifications(
-                on_failure=list(config.alerts.emails),
-                on_duration_warning_threshold_exceeded=list(config.alerts.emails),
+                on_failure=list(props.alert_emails),
+                on_duration_warning_threshold_exceeded=list(props.alert_emails),
                 no_alert_for_skipped_runs=True,
             ),
             health=JobHealth(
@@ -156,7 +161,7 @@ class WorkloadJob(Construct):
                     )
                 ]
             ),
-            run_as=JobRunAs(service_principal_name=config.service_principal.application_id),
+            run_as=JobRunAs(service_principal_name=props.run_as),
             tags={**props.tags, "workload": workload.name, "artifact_sha256": props.artifact.sha256[:16]},
         )
         self.job_id = job.id

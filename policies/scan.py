@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from retailflow.config import ConfigError
+from retailflow.config import ConfigError, EnvironmentConfig
+from retailflow.naming import environment_of_stack
 from retailflow.policies.checks.common import config_for
 
 POLICIES_DIR = Path(__file__).resolve().parent
@@ -27,20 +28,32 @@ STACK_FILE = "cdk.tf.json"
 
 
 class PolicyException(BaseModel):
-    """One accepted finding: which check, on which resource(s) (glob), in which environment(s) (glob), why, until
-    when, and (optionally) the config values that must hold for it to apply."""
+    """One accepted finding: which check, on which resource(s) (glob), in the environments whose config has the
+    `where` values (by property, never by name), why, and until when."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     check_id: str = Field(min_length=3)
     resource: str = Field(min_length=3)
-    environment: str = Field(min_length=1)
+    where: dict[str, Any] = Field(min_length=1)
     reason: str = Field(min_length=20)
     expires: dt.date
-    requires_config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("where")
+    @classmethod
+    def known_settings(cls, where: dict[str, Any]) -> dict[str, Any]:
+        for key in where:
+            model: type[BaseModel] | None = EnvironmentConfig
+            for part in key.split("."):
+                field = model.model_fields.get(part) if model is not None else None
+                if field is None:
+                    raise ValueError(f"{key!r} is not an environment setting")
+                annotation = field.annotation
+                model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        return where
 
     def applies_to(self, environment: str) -> bool:
-        """`environment` is a glob, or several separated by commas (`dev,stg,prod`)."""
-        return any(fnmatch.fnmatchcase(environment, p.strip()) for p in self.environment.split(","))
+        """Whether the environment's config has every `where` value."""
+        return all(_config_value(environment, key) == wanted for key, wanted in self.where.items())
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -51,7 +64,8 @@ class PolicyException(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.check_id} {self.resource} ({self.environment})"
+        where = ", ".join(f"{key}={value}" for key, value in self.where.items())
+        return f"{self.check_id} {self.resource} (where {where})"
 
 
 class ExceptionsFile(BaseModel):
@@ -176,31 +190,23 @@ def _address(resource: str, types: dict[str, str]) -> str:
 
 
 def _config_value(environment: str, dotted: str) -> Any:
+    """A config value by its dotted path (`network.private`); None for a stack of no environment file."""
     config: Any = config_for(environment)
     for part in dotted.split("."):
+        if config is None:
+            return None
         config = getattr(config, part)
     return config
 
 
 def apply_exceptions(report: ScanReport, exceptions: list[PolicyException], today: dt.date) -> None:
-    scanned = {s.removeprefix("retailflow-") for s in report.stacks}
+    scanned = {environment_of_stack(s) or s for s in report.stacks}
     for exception in exceptions:
         if exception.expires < today:
             report.problems.append(f"exception {exception.label} expired on {exception.expires}: fix or renew it")
             continue
         for env in sorted(e for e in scanned if exception.applies_to(e)):
-            failed_condition = [
-                f"{key} is {_config_value(env, key)!r}, not {wanted!r}"
-                for key, wanted in exception.requires_config.items()
-                if _config_value(env, key) != wanted
-            ]
             matched = [f for f in report.findings if f.environment == env and exception.matches(f)]
-            if failed_condition:
-                if matched:
-                    report.problems.append(
-                        f"exception {exception.label} does not apply in {env}: {'; '.join(failed_condition)}"
-                    )
-                continue
             if not matched:
                 report.problems.append(f"exception {exception.label} is unused in {env}: remove it")
             for finding in matched:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -43,8 +44,24 @@ def _silence_jsii() -> None:
 
 
 @app.command()
-def envs() -> None:
+def envs(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The standard environments in promotion order, as JSON (for CI matrices).")
+    ] = False,
+) -> None:
     """List the environments, their kind and their stack names (validates every file)."""
+    if as_json:
+        stages = [
+            {
+                "environment": c.name,
+                "stack": c.stack_name,
+                "production": c.production,
+                "smoke": "read-only" if c.production else "full",
+            }
+            for c in standard_environments()
+        ]
+        print(json.dumps(stages))
+        return
     table = Table("environment", "kind", "stack", "catalog", "networking", "compute")
     for config in standard_environments():
         table.add_row(
@@ -150,7 +167,6 @@ def feature(
     field: Annotated[str | None, typer.Option(help="Print one field only: slug, stack, catalog, expires_on.")] = None,
 ) -> None:
     """Show the feature environment a branch gets (slug, stack, catalog, expiry) as JSON."""
-    import json
 
     from retailflow.config import load_feature_environment
 
@@ -242,7 +258,6 @@ def generate(
 ) -> None:
     """Write deterministic RAW data for the seven sources, with defects, and its manifest."""
     import datetime as dt
-    import json
 
     from retailflow.local.generator import GeneratorSettings
     from retailflow.local.generator import generate as write_raw
@@ -292,7 +307,6 @@ def execute(
     verbose: bool = False,
 ) -> RunSummary:
     import datetime as dt
-    import json
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

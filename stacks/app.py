@@ -9,8 +9,10 @@ from pathlib import Path
 from cdktf import App
 
 from retailflow.config import ConfigError, load_environment, load_feature_environment, standard_environments
+from retailflow.constructs.workload import wheel_output_dir
 from retailflow.stacks.environment_stack import EnvironmentStack
 from retailflow.stacks.feature_stack import FeatureStack
+from retailflow.wheel import build_wheel
 
 FEATURE_VARIABLE = "RETAILFLOW_FEATURE"
 FEATURE_CONTEXT_KEY = "feature"
@@ -39,14 +41,15 @@ def build_app(
             raise ConfigError(f"--env: unknown environment {unknown[0]!r} (known: {known})")
         configs = [c for c in configs if c.name in environments]
     names = []
+    wheel = build_wheel(wheel_output_dir())  # once: every stack deploys the same bytes (promotion never rebuilds)
     for config in configs:
-        EnvironmentStack(app, config)
+        EnvironmentStack(app, config, wheel)
         names.append(config.stack_name)
     feature = feature or requested_feature(app)
     if feature:
         config, expires_on = load_feature_environment(feature)
         assert config.feature is not None
         base = load_environment(config.feature.base_environment)
-        FeatureStack(app, config, base, expires_on)
+        FeatureStack(app, config, base, expires_on, wheel)
         names.append(config.stack_name)
     return app, names

@@ -19,10 +19,11 @@ from retailflow.governance import role_principals
 from retailflow.providers import ResourceGroup
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
 from retailflow.stacks.workloads import add_workloads
+from retailflow.wheel import BuiltWheel
 
 
 class EnvironmentStack(TerraformStack):
-    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+    def __init__(self, scope: Construct, config: EnvironmentConfig, wheel: BuiltWheel) -> None:
         super().__init__(scope, config.stack_name)
         ctx = PlatformContext(config)
         configure_backend(self, config, config.stack_name)
@@ -106,7 +107,7 @@ class EnvironmentStack(TerraformStack):
                 tags=ctx.tags,
             ),
         )
-        add_workloads(self, config, catalog, ctx.tags, identity.cluster_policy_id)
+        add_workloads(self, config, catalog, ctx.tags, identity.cluster_policy_id, wheel)
 
         TerraformOutput(self, "workspace_url", value=workspace.workspace_url)
         TerraformOutput(self, "storage_account_name", value=lake.account_name)

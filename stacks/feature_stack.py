@@ -19,11 +19,17 @@ from retailflow.governance import role_principals
 from retailflow.providers import DataAzurermDatabricksWorkspace
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
 from retailflow.stacks.workloads import add_workloads
+from retailflow.wheel import BuiltWheel
 
 
 class FeatureStack(TerraformStack):
     def __init__(
-        self, scope: Construct, config: EnvironmentConfig, base: EnvironmentConfig, expires_on: dt.date
+        self,
+        scope: Construct,
+        config: EnvironmentConfig,
+        base: EnvironmentConfig,
+        expires_on: dt.date,
+        wheel: BuiltWheel,
     ) -> None:
         super().__init__(scope, config.stack_name)
         ctx = PlatformContext(config, expires_on=expires_on)
@@ -54,7 +60,7 @@ class FeatureStack(TerraformStack):
                 force_destroy=config.ephemeral,
             ),
         )
-        add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None)
+        add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None, wheel=wheel)
         TerraformOutput(self, "workspace_url", value=base_workspace.workspace_url)
         TerraformOutput(self, "catalog_name", value=catalog.catalog_name)
         TerraformOutput(self, "expires_on", value=expires_on.isoformat())

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from cdktf import TerraformOutput, TerraformStack
 
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
-from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps, wheel_output_dir
-from retailflow.wheel import BuiltWheel, build_wheel
+from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps
+from retailflow.wheel import BuiltWheel
 from retailflow.workloads.retail.graph import PIPELINE
-
-
-@cache
-def runtime_wheel() -> BuiltWheel:
-    """Built once per synth, shared by every stack (the same bytes everywhere: promotion never rebuilds)."""
-    return build_wheel(wheel_output_dir())
 
 
 def add_workloads(
@@ -25,16 +17,22 @@ def add_workloads(
     catalog: UnityCatalog,
     tags: dict[str, str],
     cluster_policy_id: str | None,
+    wheel: BuiltWheel,
 ) -> None:
     artifact = RuntimeArtifact(
-        stack, "runtime-artifact", wheel=runtime_wheel(), artifacts_volume_path=catalog.artifacts_volume_path
+        stack, "runtime-artifact", wheel=wheel, artifacts_volume_path=catalog.artifacts_volume_path
     )
     for workload in PIPELINE.workloads:
         WorkloadJob(
             stack,
             f"workload-{workload.name.replace('_', '-')}",
             WorkloadJobProps(
-                config=config,
+                environment=config.name,
+                compute=config.compute,
+                jobs=config.jobs,
+                alert_emails=tuple(config.alerts.emails),
+                run_as=config.service_principal.application_id,
+                always_paused=config.ephemeral,
                 workload=workload,
                 graph=PIPELINE,
                 artifact=artifact,

@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from retailflow.config import standard_environments
 from retailflow.policies.report import to_markdown, to_sarif
 from retailflow.policies.scan import (
     Finding,
@@ -65,7 +66,7 @@ def real_report(synth_dir) -> ScanReport:
 
 def test_real_stacks_pass_with_only_listed_exceptions(real_report):
     assert real_report.ok, (real_report.problems, [(f.stack, f.check_id, f.resource) for f in real_report.failures])
-    assert {f.stack for f in real_report.excepted} == {"retailflow-dev", "retailflow-stg", "retailflow-prod"}
+    assert {f.stack for f in real_report.excepted} == {c.stack_name for c in standard_environments()}
     prod_excepted = {f.check_id for f in real_report.excepted if f.stack == "retailflow-prod"}
     assert prod_excepted == {"CKV2_AZURE_1", "CKV2_AZURE_48", "CKV2_AZURE_21", "CKV_AZURE_33"}
     assert all(count > 20 for count in real_report.passed.values())
@@ -135,7 +136,7 @@ def _exception(**changes) -> PolicyException:
     values = {
         "check_id": "CKV_X_1",
         "resource": "azurerm_storage_account.lake_account_*",
-        "environment": "dev",
+        "where": {"network.private": False},
         "reason": "a reason long enough to be real",
         "expires": dt.date(2030, 1, 1),
         **changes,
@@ -153,6 +154,8 @@ def test_exceptions_expire_go_unused_and_follow_config():
     unused = ScanReport(stacks=["retailflow-dev"], findings=[])
     apply_exceptions(unused, [_exception()], dt.date(2026, 1, 1))
     assert "is unused in dev" in unused.problems[0]
-    wrong_config = ScanReport(stacks=["retailflow-dev"], findings=[_finding()])
-    apply_exceptions(wrong_config, [_exception(requires_config={"network.private": True})], dt.date(2026, 1, 1))
-    assert not wrong_config.ok and wrong_config.failures and "does not apply in dev" in wrong_config.problems[0]
+    other_config = ScanReport(stacks=["retailflow-dev"], findings=[_finding()])
+    apply_exceptions(other_config, [_exception(where={"network.private": True})], dt.date(2026, 1, 1))
+    assert not other_config.ok and other_config.failures and not other_config.excepted
+    with pytest.raises(ValueError, match="'network.privat' is not an environment setting"):
+        _exception(where={"network.privat": False})

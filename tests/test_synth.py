@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import FEATURE_STACK, only, resources
 
-from retailflow.config import load_environment
+from retailflow.config import load_environment, standard_environments
 from retailflow.constructs.context import REQUIRED_TAGS
 from retailflow.governance import (
     JOB_PRINCIPAL,
@@ -19,7 +19,7 @@ from retailflow.governance import (
 )
 from retailflow.workloads.retail.graph import PIPELINE as GRAPH
 
-STANDARD = ("retailflow-dev", "retailflow-stg", "retailflow-prod")
+STANDARD = tuple(c.stack_name for c in standard_environments())  # every standard environment file
 NOT_TAGGABLE = {
     "azurerm_subnet",
     "azurerm_subnet_network_security_group_association",

@@ -574,3 +574,12 @@ def test_generator_is_deterministic(tmp_path):
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
     other = generate(tmp_path / "c", GeneratorSettings(scale=0.002, days=2, seed=10))
     assert (tmp_path / "c" / "orders").exists() and other["settings"]["seed"] == 10
+
+
+def test_every_source_has_its_spec_its_bronze_task_and_its_generator():
+    from retailflow.local.generator import SOURCES as GENERATORS
+    from retailflow.workloads.retail.graph import SOURCE_NAMES
+    from retailflow.workloads.retail.sources import SOURCES
+
+    assert tuple(spec.name for spec in SOURCES) == SOURCE_NAMES
+    assert sorted(g.name for g in GENERATORS) == sorted(SOURCE_NAMES)

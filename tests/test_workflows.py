@@ -113,12 +113,19 @@ def test_no_long_lived_cloud_secret_anywhere():
         assert not re.search(r"(?i)client[-_]secret|ARM_CLIENT_SECRET|AZURE_CREDENTIALS", text), path.name
 
 
-def test_deploy_promotes_one_artifact_through_dev_stg_prod():
-    deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]
-    assert deploy["stg"]["needs"] == ["build", "dev"] and deploy["prod"]["needs"] == ["build", "stg"]
-    for stage in ("dev", "stg", "prod"):
-        assert deploy[stage]["with"]["artifact"] == "${{ needs.build.outputs.artifact }}"
-    assert deploy["prod"]["with"]["smoke"] == "read-only"
+def test_deploy_promotes_one_artifact_through_the_environments_in_promotion_order():
+    deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and deploy["strategy"]["max-parallel"] == 1 and deploy["strategy"]["fail-fast"]
+    assert deploy["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.build.outputs.stages) }}"
+    assert deploy["with"] == {
+        "environment": "${{ matrix.environment }}",
+        "artifact": "${{ needs.build.outputs.artifact }}",
+        "smoke": "${{ matrix.smoke }}",
+    }
+    stages = json.loads(run(str(BIN / "retailflow"), "envs", "--json").stdout)
+    assert [(s["environment"], s["smoke"]) for s in stages] == [("dev", "full"), ("stg", "full"), ("prod", "read-only")]
+    pr = load(ROOT / ".github" / "workflows" / "pr.yml")["jobs"]
+    assert pr["plan"]["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.checks.outputs.environments) }}"
     stage = load(ROOT / ".github" / "workflows" / "deploy-stage.yml")["jobs"]["deploy"]
     runs = "\n".join(s.get("run", "") for s in stage["steps"])
     assert runs.index("retailflow scan") < runs.index("cdktf deploy") < runs.index("retailflow smoke")

@@ -82,8 +82,7 @@ def load_environment(name: str, directory: Path | None = None) -> EnvironmentCon
 
 
 def standard_environments(directory: Path | None = None) -> list[EnvironmentConfig]:
-    """dev, stg, prod (every file whose kind is `standard`), in promotion order."""
-    order = {"dev": 0, "stg": 1, "prod": 2}
+    """Every file whose kind is `standard`, in promotion order (its `promotion` field)."""
     configs = []
     for name in environment_names(directory):
         if name in (FEATURE_TEMPLATE, LOCAL):
@@ -92,7 +91,14 @@ def standard_environments(directory: Path | None = None) -> list[EnvironmentConf
     wrong = [c.name for c in configs if c.kind != EnvironmentKind.STANDARD]
     if wrong:
         raise ConfigError(f"{wrong[0]}.yaml: kind: must be 'standard' (only feature.yaml is a feature template)")
-    return sorted(configs, key=lambda c: (order.get(c.name, 99), c.name))
+    places: dict[int | None, str] = {}
+    for config in configs:
+        if config.promotion in places:
+            raise ConfigError(
+                f"{config.name}.yaml: promotion: {config.promotion} is also {places[config.promotion]}.yaml's place"
+            )
+        places[config.promotion] = config.name
+    return sorted(configs, key=lambda c: c.promotion or 0)
 
 
 def load_feature_environment(

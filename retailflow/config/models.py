@@ -238,6 +238,8 @@ class EnvironmentConfig(Strict):
     feature: FeatureSettings | None = None
     # Serves the business: private networking, GRS-family storage and a premium vault are enforced.
     production: bool = False
+    # A standard environment's place in the promotion order (lower first; leave gaps, e.g. 10, 20, 30).
+    promotion: int | None = Field(default=None, ge=1, le=1000)
 
     @model_validator(mode="after")
     def kind_rules(self) -> EnvironmentConfig:
@@ -245,6 +247,10 @@ class EnvironmentConfig(Strict):
             raise ValueError("a feature environment needs a feature section")
         if self.kind != EnvironmentKind.FEATURE and self.feature is not None:
             raise ValueError("only a feature environment may have a feature section")
+        if (self.kind == EnvironmentKind.STANDARD) != (self.promotion is not None):
+            raise ValueError(
+                "promotion: a standard environment needs its place in the promotion order, no other may have one"
+            )
         if self.production:
             if self.network.private is False or self.workspace.public_network_access:
                 raise ValueError(

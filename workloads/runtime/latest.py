@@ -45,8 +45,8 @@ def split_by_keys(df: DataFrame, keys: DataFrame, key: list[str]) -> tuple[DataF
 def latest_version(df: DataFrame, key: list[str], order: Column) -> DataFrame:
     """`latest` for a source that sends many versions of each record (an order per status update, a store on
     every sale): the rows are first narrowed to those holding their key's greatest `order` (an aggregate of the key
-    and `order` only, joined back), so the window sorts about one row per key instead of every version (silver
-    orders at scale 10: 7.4 s instead of 11.2 s for the deduplication). Where keys rarely repeat, the narrowing
+    and `order` only, joined back), so the window sorts about one row per key instead of every version (measured
+    in docs/performance.md). Where keys rarely repeat, the narrowing
     costs more than it saves: see `latest_event`."""
     marked = df.withColumn("_order", order)
     best = renamed_keys(marked.groupBy(*key).agg(F.max("_order").alias("_best_order")), key, "_best")
@@ -59,7 +59,7 @@ def latest_version(df: DataFrame, key: list[str], order: Column) -> DataFrame:
 def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
     """`latest` for events, whose key repeats only when an event is delivered more than once: the keys seen more
     than once are found first (a narrow aggregate), the rows of the others pass as they are, and the window ranks
-    only the repeated ones (silver payments at scale 10: 4.5 s instead of 8.6 s for the deduplication)."""
+    only the repeated ones (measured in docs/performance.md)."""
     repeated = df.groupBy(*key).count().filter(F.col("count") > 1)
     repeats, once = split_by_keys(df, repeated, key)
     return once.unionByName(latest(repeats, key, order))
