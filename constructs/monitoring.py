@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 from retailflow.constructs.context import PlatformContext
+from retailflow.naming import action_group_short_name
 from retailflow.providers import (
     LogAnalyticsWorkspace,
     MonitorActionGroup,
@@ -66,7 +67,7 @@ class Monitoring(Construct):
             "action-group",
             name=ctx.name("action_group"),
             resource_group_name=props.resource_group_name,
-            short_name=f"rf{ctx.config.name}"[:12],
+            short_name=action_group_short_name(ctx.environment),
             email_receiver=[
                 MonitorActionGroupEmailReceiver(name=f"mail-{i}", email_address=address, use_common_alert_schema=True)
                 for i, address in enumerate(props.alert_emails)

@@ -93,6 +93,11 @@ def external_location_name(environment: str, container: str) -> str:
     return f"{STACK_PREFIX}-{environment}-{container}"
 
 
+def action_group_short_name(environment: str) -> str:
+    """An alert action group's short name (at most 12 characters, shown in alert texts and SMS)."""
+    return f"rf{environment}"[:12]
+
+
 def catalog_name(environment: str) -> str:
     """Unity Catalog catalog of an environment: `retailflow_dev`, `retailflow_feat_<slug>`."""
     if is_feature_environment(environment):

@@ -25,7 +25,7 @@ from retailflow.wheel import BuiltWheel
 class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig, wheel: BuiltWheel) -> None:
         super().__init__(scope, config.stack_name)
-        ctx = PlatformContext(config)
+        ctx = PlatformContext.of(config)
         configure_backend(self, config, config.stack_name)
         azure_provider(self, config)
 

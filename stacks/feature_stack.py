@@ -32,8 +32,8 @@ class FeatureStack(TerraformStack):
         wheel: BuiltWheel,
     ) -> None:
         super().__init__(scope, config.stack_name)
-        ctx = PlatformContext(config, expires_on=expires_on)
-        base_ctx = PlatformContext(base)
+        ctx = PlatformContext.of(config, expires_on=expires_on)
+        base_ctx = PlatformContext.of(base)
         configure_backend(self, config, config.stack_name)
         azure_provider(self, base)
         base_workspace = DataAzurermDatabricksWorkspace(

@@ -16,8 +16,10 @@ from retailflow.config import ConfigError, load_environment, load_feature_enviro
 
 
 def test_every_environment_validates():
-    names = [c.name for c in standard_environments()]
-    assert names == ["dev", "stg", "prod"]
+    configs = standard_environments()
+    assert [c.promotion for c in configs] == sorted(c.promotion or 0 for c in configs)  # in promotion order
+    names = [c.name for c in configs]
+    assert names.index("dev") < names.index("stg") < names.index("prod")
     prod = load_environment("prod")
     assert prod.network.private and not prod.workspace.public_network_access
     assert prod.catalog == "retailflow_prod" and prod.stack_name == "retailflow-prod"
