@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
+
 from constructs import Construct
 from retailflow.config.models import JobCluster, ServicePrincipalSettings
 from retailflow.naming import cluster_policy_name, secret_scope_name
@@ -26,10 +28,17 @@ class JobIdentityProps:
     admin_group: str
     job_cluster: JobCluster | None
     tags: dict[str, str]
+    # The account's admission of the job principal and of the admin group to the workspace: the principal and the
+    # admins' secret ACL need them first.
+    principal_admitted: ITerraformDependable
+    admins_admitted: ITerraformDependable
+    # What lets Databricks read the Key Vault behind the scope (its first-party app's role on the vault).
+    vault_readable: ITerraformDependable
 
 
 def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict[str, object]:
-    """Unity Catalog single-user access mode, allowed node types, bounded autotermination, fixed tags."""
+    """Unity Catalog single-user access mode, allowed node types, fixed tags. No `autotermination_minutes`: job
+    clusters reject it, even when a policy fixes it."""
     definition: dict[str, object] = {
         "data_security_mode": {"type": "fixed", "value": "SINGLE_USER"},
         "spark_version": {"type": "fixed", "value": cluster.spark_version},
@@ -37,11 +46,6 @@ def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict
             "type": "allowlist",
             "values": cluster.allowed_node_types,
             "defaultValue": cluster.node_type_id,
-        },
-        "autotermination_minutes": {
-            "type": "range",
-            "maxValue": cluster.autotermination_minutes,
-            "defaultValue": cluster.autotermination_minutes,
         },
         "num_workers": {"type": "range", "maxValue": max(cluster.num_workers, 1) * 4},
         "enable_local_disk_encryption": {"type": "fixed", "value": True},
@@ -52,7 +56,8 @@ def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict
 
 
 class JobIdentity(Construct):
-    """Outputs: `application_id`, `secret_scope`, `cluster_policy_id` (None for serverless)."""
+    """Outputs: `principal` (what must wait for the job principal), `application_id`, `secret_scope`,
+    `cluster_policy_id` (None for serverless)."""
 
     def __init__(self, scope: Construct, id_: str, props: JobIdentityProps) -> None:
         super().__init__(scope, id_)
@@ -66,7 +71,9 @@ class JobIdentity(Construct):
             databricks_sql_access=False,
             workspace_access=True,
             active=True,
+            depends_on=[props.principal_admitted],
         )
+        self.principal = sp
         self.application_id = sp.application_id
         secret_scope = SecretScope(
             self,
@@ -76,6 +83,7 @@ class JobIdentity(Construct):
             keyvault_metadata=SecretScopeKeyvaultMetadata(
                 resource_id=props.key_vault.resource_id, dns_name=props.key_vault.dns_name
             ),
+            depends_on=[props.vault_readable],
         )
         self.secret_scope = secret_scope.name
         SecretAcl(self, "secret-acl-jobs", scope=secret_scope.name, principal=sp.application_id, permission="READ")
@@ -85,6 +93,7 @@ class JobIdentity(Construct):
             scope=secret_scope.name,
             principal=props.admin_group,
             permission="MANAGE",
+            depends_on=[props.admins_admitted],
         )
         self.cluster_policy_id: str | None = None
         if props.job_cluster is not None:

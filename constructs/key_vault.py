@@ -14,7 +14,10 @@ from retailflow.providers import (
     KeyVaultKeyRotationPolicy,
     KeyVaultKeyRotationPolicyAutomatic,
     KeyVaultNetworkAcls,
+    RoleAssignment,
 )
+
+KEY_VAULT_SECRETS_USER = "Key Vault Secrets User"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,17 @@ class KeyVault(Construct):
                 subresource="vault",
                 dns_zone_key="vault",
             )
+
+    def grant_secrets_user(self, id_: str, principal_id: str) -> RoleAssignment:
+        """Read secrets (RBAC-authorized vault): for the AzureDatabricks app behind a Key Vault-backed scope."""
+        return RoleAssignment(
+            self,
+            id_,
+            scope=self.vault_id,
+            role_definition_name=KEY_VAULT_SECRETS_USER,
+            principal_id=principal_id,
+            principal_type="ServicePrincipal",
+        )
 
     def add_encryption_key(self, id_: str, purpose: str) -> KeyVaultKey:
         """An RSA-HSM key for customer-managed encryption, rotated yearly, expiring after two years."""

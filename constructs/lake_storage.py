@@ -43,7 +43,8 @@ class LakeStorageProps:
 
 
 class LakeStorage(Construct):
-    """Outputs: `account_id`, `account_name`, `dfs_endpoint`, `container_urls` (abfss:// per container)."""
+    """Outputs: `account_id`, `account_name`, `dfs_endpoint`, `container_urls` (abfss:// per container) and
+    `containers` (the container resources, for what must wait for them)."""
 
     def __init__(self, scope: Construct, id_: str, props: LakeStorageProps) -> None:
         super().__init__(scope, id_)
@@ -73,9 +74,9 @@ class LakeStorage(Construct):
             allowed_copy_scope="AAD",
             identity=StorageAccountIdentity(type="SystemAssigned"),
             sas_policy=StorageAccountSasPolicy(expiration_period="00.01:00:00", expiration_action="Block"),
+            # No blob versioning or change feed: azurerm rejects both on a hierarchical-namespace account. Delta
+            # time travel (table versions) and soft delete (deleted files and containers) recover data instead.
             blob_properties=StorageAccountBlobProperties(
-                versioning_enabled=True,
-                change_feed_enabled=True,
                 delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(
                     days=settings.soft_delete_days
                 ),
@@ -99,8 +100,9 @@ class LakeStorage(Construct):
         self.principal_id = account.identity.principal_id
         self.dfs_endpoint = account.primary_dfs_endpoint
         self.container_urls: dict[str, str] = {}
+        self.containers: dict[str, StorageContainer] = {}
         for container in LAKE_CONTAINERS:
-            StorageContainer(
+            self.containers[container] = StorageContainer(
                 self,
                 f"container-{container}",
                 name=container,

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
+from retailflow.config.models import BudgetSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.naming import action_group_short_name
 from retailflow.providers import (
+    ConsumptionBudgetResourceGroup,
+    ConsumptionBudgetResourceGroupNotification,
+    ConsumptionBudgetResourceGroupTimePeriod,
     LogAnalyticsWorkspace,
     MonitorActionGroup,
     MonitorActionGroupEmailReceiver,
@@ -33,10 +37,13 @@ class MonitoringProps:
     alert_emails: list[str]
     # Resources whose logs go to Log Analytics, by a short label (the label names the diagnostic setting).
     log_sources: dict[str, str]
+    resource_group_id: str
+    budget: BudgetSettings
 
 
 class Monitoring(Construct):
-    """Outputs: `log_analytics_id`, `action_group_id`."""
+    """Log Analytics with every resource's logs, an action group, a failed-job-run alert and a monthly budget on the
+    resource group. Outputs: `log_analytics_id`, `action_group_id`."""
 
     def __init__(self, scope: Construct, id_: str, props: MonitoringProps) -> None:
         super().__init__(scope, id_)
@@ -75,6 +82,25 @@ class Monitoring(Construct):
             tags=ctx.tags,
         )
         self.action_group_id = group.id
+        ConsumptionBudgetResourceGroup(
+            self,
+            "budget",
+            name=ctx.name("consumption_budget"),
+            resource_group_id=props.resource_group_id,
+            amount=props.budget.monthly_amount,
+            time_grain="Monthly",
+            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=f"{props.budget.start_month}-01T00:00:00Z"),
+            notification=[
+                ConsumptionBudgetResourceGroupNotification(
+                    enabled=True,
+                    threshold=percent,
+                    threshold_type="Actual",
+                    operator="GreaterThanOrEqualTo",
+                    contact_groups=[group.id],
+                )
+                for percent in props.budget.thresholds_percent
+            ],
+        )
         MonitorScheduledQueryRulesAlertV2(
             self,
             "failed-job-runs",

@@ -1,21 +1,31 @@
-"""Network: VNet, Databricks host/container subnets (delegated, NSG-associated), a private-endpoint subnet and,
-when private networking is on, the private DNS zones linked to the VNet."""
+"""Network: VNet, Databricks host/container subnets (delegated, NSG-associated, no default outbound access, so
+explicit egress: a NAT gateway or a route to a hub firewall), a private-endpoint subnet and, when private networking
+is on, the private DNS zones linked to the VNet."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResource
+
 from constructs import Construct
-from retailflow.config.models import NetworkSettings
+from retailflow.config.models import EgressSettings, NetworkSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.providers import (
+    NatGateway,
+    NatGatewayPublicIpAssociation,
     NetworkSecurityGroup,
     PrivateDnsZone,
     PrivateDnsZoneVirtualNetworkLink,
+    PublicIp,
+    RouteTable,
+    RouteTableRoute,
     Subnet,
     SubnetDelegation,
     SubnetDelegationServiceDelegation,
+    SubnetNatGatewayAssociation,
     SubnetNetworkSecurityGroupAssociation,
+    SubnetRouteTableAssociation,
     VirtualNetwork,
 )
 
@@ -40,8 +50,9 @@ class NetworkProps:
 
 
 class Network(Construct):
-    """Outputs: `vnet_id`, the Databricks subnet names and NSG association ids, `private_endpoint_subnet_id`,
-    `private_dns_zone_ids` (empty when networking is public)."""
+    """Outputs: `vnet_id`, the Databricks subnet names and NSG association ids, `egress` (the subnets' egress
+    associations: what a cluster needs before it can start), `private_endpoint_subnet_id`, `private_dns_zone_ids`
+    (empty when networking is public)."""
 
     def __init__(self, scope: Construct, id_: str, props: NetworkProps) -> None:
         super().__init__(scope, id_)
@@ -99,6 +110,7 @@ class Network(Construct):
             "container", str(settings.container_subnet_cidr), databricks=True
         )
         endpoints, _ = subnet("endpoints", str(settings.private_endpoint_subnet_cidr), databricks=False)
+        self.egress = self._egress(props, [("host", host), ("container", container)])
         self.host_subnet_name = host.name
         self.container_subnet_name = container.name
         self.private_endpoint_subnet_id = endpoints.id
@@ -118,3 +130,62 @@ class Network(Construct):
                     tags=ctx.tags,
                 )
                 self.private_dns_zone_ids[key] = zone.id
+
+    def _egress(self, props: NetworkProps, subnets: list[tuple[str, Subnet]]) -> list[TerraformResource]:
+        """The Databricks subnets' way out: a NAT gateway with a static public IP, or a default route to the hub
+        firewall the config names."""
+        ctx, rg, egress = props.context, props.resource_group_name, props.settings.egress
+        if egress.kind == "firewall":
+            table = RouteTable(
+                self,
+                "egress-routes",
+                name=ctx.name("route_table", "egress"),
+                resource_group_name=rg,
+                location=ctx.location,
+                bgp_route_propagation_enabled=False,
+                route=[_default_route(egress)],
+                tags=ctx.tags,
+            )
+            return [
+                SubnetRouteTableAssociation(self, f"egress-{role}", subnet_id=snet.id, route_table_id=table.id)
+                for role, snet in subnets
+            ]
+        address = PublicIp(
+            self,
+            "egress-ip",
+            name=ctx.name("public_ip", "egress"),
+            resource_group_name=rg,
+            location=ctx.location,
+            allocation_method="Static",
+            sku="Standard",
+            zones=["1", "2", "3"],
+            tags=ctx.tags,
+        )
+        gateway = NatGateway(
+            self,
+            "egress-nat",
+            name=ctx.name("nat_gateway", "egress"),
+            resource_group_name=rg,
+            location=ctx.location,
+            sku_name="Standard",
+            idle_timeout_in_minutes=10,
+            tags=ctx.tags,
+        )
+        ip_association = NatGatewayPublicIpAssociation(
+            self, "egress-nat-ip", nat_gateway_id=gateway.id, public_ip_address_id=address.id
+        )
+        return [
+            SubnetNatGatewayAssociation(
+                self, f"egress-{role}", subnet_id=snet.id, nat_gateway_id=gateway.id, depends_on=[ip_association]
+            )
+            for role, snet in subnets
+        ]
+
+
+def _default_route(egress: EgressSettings) -> RouteTableRoute:
+    return RouteTableRoute(
+        name="default-to-firewall",
+        address_prefix="0.0.0.0/0",
+        next_hop_type="VirtualAppliance",
+        next_hop_in_ip_address=str(egress.firewall_private_ip),
+    )

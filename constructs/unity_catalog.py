@@ -1,5 +1,6 @@
-"""Unity Catalog for one environment: metastore assignment, storage credential, external locations, the catalog,
-its layer schemas and volumes, and exactly one authoritative `databricks_grants` per securable from the matrix.
+"""Unity Catalog for one environment: storage credential, external locations, the catalog, its layer schemas and
+volumes, each owned by the admin group, and exactly one authoritative `databricks_grants` per securable from the
+matrix; and, where the config says the environment enables them, the metastore's system schemas.
 
 A feature environment passes `shared_storage=None`: it references the dev workspace's metastore assignment,
 storage credential and external locations by name and creates only its own catalog, schemas, volumes and grants.
@@ -17,6 +18,7 @@ from retailflow.governance import (
     LAKE_CONTAINERS,
     LANDING_VOLUME,
     SCHEMAS,
+    SYSTEM_SCHEMA_READERS,
     Securable,
     grants_matrix,
     principal_grants,
@@ -27,12 +29,13 @@ from retailflow.providers import (
     DefaultNamespaceSetting,
     DefaultNamespaceSettingNamespace,
     ExternalLocation,
+    Grant,
     Grants,
     GrantsGrant,
-    MetastoreAssignment,
     Schema,
     StorageCredential,
     StorageCredentialAzureManagedIdentity,
+    SystemSchema,
     Volume,
     WorkspaceBinding,
 )
@@ -40,11 +43,14 @@ from retailflow.providers import (
 
 @dataclass(frozen=True)
 class SharedStorageProps:
-    """What a standard environment owns: the metastore assignment and the lake's credential and locations."""
+    """What a standard environment owns: the lake's credential and locations (and what they wait for)."""
 
-    metastore_id: str
+    metastore_assignment: ITerraformDependable
     access_connector_id: str
+    # The access connector's role on the lake, propagated (Azure takes minutes): the credential is validated then.
+    connector_access: ITerraformDependable
     container_urls: dict[str, str]
+    containers: dict[str, ITerraformDependable]
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,17 @@ class UnityCatalogProps:
     workspace_id: str
     principals: dict[str, str]  # role -> group name (and "pipeline" -> the job service principal)
     analytics_reads_silver: bool
-    # Storage locations: the catalog's managed root and the raw landing folder (abfss:// URLs).
+    # Storage locations: the catalog's managed root and the raw landing folder (abfss:// URLs). No landing
+    # location: a managed landing volume, whose files go with the catalog (short-lived environments).
     managed_storage_root: str
-    landing_location: str
+    landing_location: str | None
     shared_storage: SharedStorageProps | None
     force_destroy: bool  # a short-lived environment: destroying it drops its schemas and tables too
+    owner: str  # the admin group: no object's owner sits outside the grants matrix
+    # What the grants' principals need first (their admission to the workspace, the job principal).
+    principals_ready: tuple[ITerraformDependable, ...] = ()
+    # Enable the metastore's system schemas (one environment per metastore does) and grant their readers.
+    system_schemas: bool = False
 
 
 class UnityCatalog(Construct):
@@ -71,12 +83,7 @@ class UnityCatalog(Construct):
         dependencies: list[ITerraformDependable] = []
         securable_args: dict[Securable, dict[str, str]] = {}
         if shared is not None:
-            assignment = MetastoreAssignment(
-                self,
-                "metastore-assignment",
-                metastore_id=shared.metastore_id,
-                workspace_id=Token.as_number(props.workspace_id),
-            )
+            assignment = shared.metastore_assignment
             dependencies.append(assignment)
             DefaultNamespaceSetting(
                 self,
@@ -93,7 +100,8 @@ class UnityCatalog(Construct):
                 ),
                 isolation_mode="ISOLATION_MODE_ISOLATED",
                 comment="Lake access through the environment's access connector",
-                depends_on=[assignment],
+                owner=props.owner,
+                depends_on=[assignment, shared.connector_access],
             )
             securable_args[Securable("storage_credential", "lake")] = {"storage_credential": credential.name}
             self._bind("binding-credential", props.workspace_id, "storage_credential", credential.name)
@@ -107,6 +115,8 @@ class UnityCatalog(Construct):
                     isolation_mode="ISOLATION_MODE_ISOLATED",
                     read_only=False,
                     comment=f"The lake's {container} container",
+                    owner=props.owner,
+                    depends_on=[shared.containers[container], shared.connector_access],
                 )
                 dependencies.append(location)
                 securable_args[Securable("external_location", container)] = {"external_location": location.name}
@@ -121,6 +131,7 @@ class UnityCatalog(Construct):
             comment=f"RetailFlow {props.environment}: medallion layers raw, bronze, silver, gold and ops",
             properties={"environment": props.environment, "managed_by": MANAGED_BY},
             force_destroy=props.force_destroy,
+            owner=props.owner,
             depends_on=dependencies or None,
         )
         self.catalog_name = catalog.name
@@ -136,6 +147,7 @@ class UnityCatalog(Construct):
                 name=name,
                 comment=f"The {name} layer",
                 force_destroy=props.force_destroy,
+                owner=props.owner,
             )
             securable_args[Securable("schema", name)] = {"schema": f"{props.catalog_name}.{name}"}
         self.schema_names = list(SCHEMAS)
@@ -147,9 +159,10 @@ class UnityCatalog(Construct):
             catalog_name=catalog.name,
             schema_name=schemas[landing_schema].name,
             name=landing_name,
-            volume_type="EXTERNAL",
+            volume_type="EXTERNAL" if props.landing_location else "MANAGED",
             storage_location=props.landing_location,
             comment="RAW landing files, immutable, partitioned by ingestion_date",
+            owner=props.owner,
         )
         artifacts_schema, artifacts_name = ARTIFACTS_VOLUME.split(".")
         artifacts = Volume(
@@ -160,6 +173,7 @@ class UnityCatalog(Construct):
             name=artifacts_name,
             volume_type="MANAGED",
             comment="Job artifacts (runtime wheels by content hash)",
+            owner=props.owner,
         )
         for volume_name in (LANDING_VOLUME, ARTIFACTS_VOLUME):
             securable_args[Securable("volume", volume_name)] = {"volume": f"{props.catalog_name}.{volume_name}"}
@@ -178,9 +192,39 @@ class UnityCatalog(Construct):
                     GrantsGrant(principal=principal, privileges=list(privileges))
                     for principal, privileges in principal_privileges.items()
                 ],
-                depends_on=[catalog, *schemas.values(), landing, artifacts],
+                depends_on=[catalog, *schemas.values(), landing, artifacts, *props.principals_ready],
                 **securable_args[securable],
             )
+        if props.system_schemas:
+            self._system_schemas(props, dependencies)
+
+    def _system_schemas(self, props: UnityCatalogProps, dependencies: list[ITerraformDependable]) -> None:
+        """Enable the system schemas and grant each to its readers (one `databricks_grant` per principal: the system
+        catalog is the metastore's, shared with other environments, so its grants are not authoritative here)."""
+        enabled = {
+            name: SystemSchema(self, f"system-{name}", schema=name, depends_on=dependencies or None)
+            for name in SYSTEM_SCHEMA_READERS
+        }
+        readers = sorted({role for roles in SYSTEM_SCHEMA_READERS.values() for role in roles})
+        for role in readers:
+            Grant(
+                self,
+                f"system-catalog-{role}",
+                catalog="system",
+                principal=props.principals[role],
+                privileges=["USE_CATALOG"],
+                depends_on=[*enabled.values(), *props.principals_ready],
+            )
+        for name, roles in SYSTEM_SCHEMA_READERS.items():
+            for role in roles:
+                Grant(
+                    self,
+                    f"system-{name}-{role}",
+                    schema=f"system.{name}",
+                    principal=props.principals[role],
+                    privileges=["USE_SCHEMA", "SELECT"],
+                    depends_on=[enabled[name], *props.principals_ready],
+                )
 
     def _bind(self, id_: str, workspace_id: str, securable_type: str, name: str) -> None:
         WorkspaceBinding(

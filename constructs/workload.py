@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, ITerraformDependable, TerraformAsset
 
 from constructs import Construct
 from retailflow.config.models import ComputeSettings, JobSettings
@@ -45,12 +45,21 @@ class RuntimeArtifact(Construct):
     """The runtime wheel in the environment's artifacts volume, at a path that carries its content hash.
     Outputs: `volume_path`, `sha256`."""
 
-    def __init__(self, scope: Construct, id_: str, *, wheel: BuiltWheel, artifacts_volume_path: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        wheel: BuiltWheel,
+        artifacts_volume_path: str,
+        artifacts_volume: ITerraformDependable,
+    ) -> None:
         super().__init__(scope, id_)
         asset = TerraformAsset(self, "wheel", path=str(wheel.path), type=AssetType.FILE)
         self.volume_path = f"{artifacts_volume_path}/{DISTRIBUTION}/{wheel.short_hash}/{wheel.filename}"
         self.sha256 = wheel.sha256
-        File(self, "upload", source=asset.path, path=self.volume_path)
+        # The path names the volume but is a string: only `depends_on` orders the upload after the volume.
+        File(self, "upload", source=asset.path, path=self.volume_path, depends_on=[artifacts_volume])
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class WorkloadJobProps:
     landing_volume_path: str
     cluster_policy_id: str | None
     tags: dict[str, str]
+    run_as_ready: tuple[ITerraformDependable, ...] = ()
 
 
 class WorkloadJob(Construct):
@@ -162,6 +172,7 @@ class WorkloadJob(Construct):
                 ]
             ),
             run_as=JobRunAs(service_principal_name=props.run_as),
+            depends_on=list(props.run_as_ready) or None,
             tags={**props.tags, "workload": workload.name, "artifact_sha256": props.artifact.sha256[:16]},
         )
         self.job_id = job.id

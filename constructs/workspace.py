@@ -14,6 +14,7 @@ from retailflow.providers import (
     DatabricksAccessConnectorIdentity,
     DatabricksWorkspace,
     DatabricksWorkspaceCustomParameters,
+    DatabricksWorkspaceEnhancedSecurityCompliance,
 )
 
 
@@ -43,15 +44,19 @@ class WorkspaceProps:
     network: Network
     access_connector: AccessConnector
     private_access: PrivateAccess | None
+    # Private environments of a region share one browser_authentication endpoint, in the environment that hosts it.
+    browser_authentication_host: bool = False
 
 
 class Workspace(Construct):
-    """Outputs: `workspace_resource_id`, `workspace_url`, `workspace_id` (numeric, for Unity Catalog)."""
+    """Outputs: `workspace_resource_id`, `workspace_url`, `workspace_id` (numeric, for Unity Catalog),
+    `dbfs_storage_id` (the workspace's own storage account, behind its firewall)."""
 
     def __init__(self, scope: Construct, id_: str, props: WorkspaceProps) -> None:
         super().__init__(scope, id_)
         ctx, net, settings = props.context, props.network, props.settings
         private = props.private_access is not None
+        dbfs_name = ctx.name("databricks_storage")
         workspace = DatabricksWorkspace(
             self,
             "workspace",
@@ -66,7 +71,16 @@ class Workspace(Construct):
             customer_managed_key_enabled=settings.customer_managed_keys,
             access_connector_id=props.access_connector.connector_id,
             default_storage_firewall_enabled=True,
+            enhanced_security_compliance=DatabricksWorkspaceEnhancedSecurityCompliance(
+                compliance_security_profile_enabled=True,
+                compliance_security_profile_standards=["NONE"],
+                enhanced_security_monitoring_enabled=True,
+                automatic_cluster_update_enabled=True,
+            )
+            if settings.enhanced_security_compliance
+            else None,
             custom_parameters=DatabricksWorkspaceCustomParameters(
+                storage_account_name=dbfs_name,  # named, so its private endpoints can address it
                 no_public_ip=True,
                 virtual_network_id=net.vnet_id,
                 public_subnet_name=net.host_subnet_name,
@@ -79,13 +93,38 @@ class Workspace(Construct):
         self.workspace_resource_id = workspace.id
         self.workspace_url = workspace.workspace_url
         self.workspace_id = workspace.workspace_id
-        if props.private_access is not None:
+        self.dbfs_storage_id = (
+            f"{workspace.managed_resource_group_id}/providers/Microsoft.Storage/storageAccounts/{dbfs_name}"
+        )
+        if props.private_access is None:
+            return
+        add_private_endpoint(
+            self,
+            ctx,
+            props.private_access,
+            target_id=workspace.id,
+            target_kind="dbw",
+            subresource="databricks_ui_api",
+            dns_zone_key="databricks",
+        )
+        if props.browser_authentication_host:
             add_private_endpoint(
                 self,
                 ctx,
                 props.private_access,
                 target_id=workspace.id,
                 target_kind="dbw",
-                subresource="databricks_ui_api",
+                subresource="browser_authentication",
                 dns_zone_key="databricks",
+            )
+        # The workspace's storage firewall admits only its private endpoints (and the access connector).
+        for subresource in ("dfs", "blob"):
+            add_private_endpoint(
+                self,
+                ctx,
+                props.private_access,
+                target_id=self.dbfs_storage_id,
+                target_kind="dbst",
+                subresource=subresource,
+                dns_zone_key=subresource,
             )

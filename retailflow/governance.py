@@ -22,6 +22,7 @@ LAKE_CONTAINERS = ("raw", "bronze", "silver", "gold", "unity")
 # The job service principal is the one non-group principal: it runs every workload task.
 JOB_PRINCIPAL = "pipeline"
 PRINCIPAL_ROLES = (*ROLES, JOB_PRINCIPAL)
+ADMIN_ROLE = "admin"  # owns every object, MANAGE everywhere
 
 # Valid Unity Catalog privileges per securable type.
 VALID_PRIVILEGES: dict[str, frozenset[str]] = {
@@ -98,6 +99,16 @@ class Securable:
 
 
 CATALOG = Securable("catalog", "")
+
+# The metastore's system schemas an environment enables, and who reads each: admins audit (access), analytics and
+# admins follow cost (billing), admins the compute, jobs and queries.
+SYSTEM_SCHEMA_READERS: dict[str, tuple[str, ...]] = {
+    "access": ("admin",),
+    "billing": ("admin", "analytics"),
+    "compute": ("admin",),
+    "lakeflow": ("admin",),
+    "query": ("admin",),
+}
 READ = ("USE_SCHEMA", "SELECT")
 PIPELINE_WRITE = ("USE_SCHEMA", "SELECT", "MODIFY", "CREATE_TABLE")
 

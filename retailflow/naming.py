@@ -98,6 +98,11 @@ def action_group_short_name(environment: str) -> str:
     return f"rf{environment}"[:12]
 
 
+def network_connectivity_config_name(environment: str) -> str:
+    """Serverless compute's network connectivity config (3-30 characters)."""
+    return f"{STACK_PREFIX}-{environment}-ncc"[:30].rstrip("-")
+
+
 def catalog_name(environment: str) -> str:
     """Unity Catalog catalog of an environment: `retailflow_dev`, `retailflow_feat_<slug>`."""
     if is_feature_environment(environment):
@@ -134,6 +139,11 @@ AZURE_NAME_RULES: dict[str, AzureNameRule] = {
     "metric_alert": AzureNameRule("alert", 260, hyphens=True),
     "diagnostic_setting": AzureNameRule("diag", 260, hyphens=True),
     "key_vault_key": AzureNameRule("cmk", 127, hyphens=True),
+    "route_table": AzureNameRule("rt", 80, hyphens=True),
+    "public_ip": AzureNameRule("pip", 80, hyphens=True),
+    "nat_gateway": AzureNameRule("ng", 80, hyphens=True),
+    "databricks_storage": AzureNameRule("dbst", 24, hyphens=False, globally_unique=True),
+    "consumption_budget": AzureNameRule("budget", 63, hyphens=True),
 }
 
 

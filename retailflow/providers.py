@@ -1,4 +1,4 @@
-"""The provider bindings, through one door: every azurerm and databricks resource class the constructs use.
+"""The provider bindings, through one door: every azurerm, databricks and time resource class the constructs use.
 
 The prebuilt provider packages import all of their resource modules from their package `__init__` (1,529 for
 azurerm, about half a minute and a gigabyte). Each resource module needs only the package's `_jsii` assembly, so
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-PROVIDER_PACKAGES = ("cdktf_cdktf_provider_azurerm", "cdktf_cdktf_provider_databricks")
+PROVIDER_PACKAGES = ("cdktf_cdktf_provider_azurerm", "cdktf_cdktf_provider_databricks", "cdktf_cdktf_provider_time")
 
 
 def _register_without_init(name: str) -> None:
@@ -27,6 +27,11 @@ def _register_without_init(name: str) -> None:
 for _package in PROVIDER_PACKAGES:
     _register_without_init(_package)
 
+from cdktf_cdktf_provider_azurerm.consumption_budget_resource_group import (
+    ConsumptionBudgetResourceGroup,
+    ConsumptionBudgetResourceGroupNotification,
+    ConsumptionBudgetResourceGroupTimePeriod,
+)
 from cdktf_cdktf_provider_azurerm.data_azurerm_databricks_workspace import (
     DataAzurermDatabricksWorkspace,
 )
@@ -37,6 +42,7 @@ from cdktf_cdktf_provider_azurerm.databricks_access_connector import (
 from cdktf_cdktf_provider_azurerm.databricks_workspace import (
     DatabricksWorkspace,
     DatabricksWorkspaceCustomParameters,
+    DatabricksWorkspaceEnhancedSecurityCompliance,
 )
 from cdktf_cdktf_provider_azurerm.key_vault import (
     KeyVault as AzureKeyVault,
@@ -65,6 +71,12 @@ from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import 
     MonitorScheduledQueryRulesAlertV2Action,
     MonitorScheduledQueryRulesAlertV2Criteria,
 )
+from cdktf_cdktf_provider_azurerm.nat_gateway import (
+    NatGateway,
+)
+from cdktf_cdktf_provider_azurerm.nat_gateway_public_ip_association import (
+    NatGatewayPublicIpAssociation,
+)
 from cdktf_cdktf_provider_azurerm.network_security_group import (
     NetworkSecurityGroup,
 )
@@ -84,12 +96,20 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
+)
+from cdktf_cdktf_provider_azurerm.public_ip import (
+    PublicIp,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import (
     ResourceGroup,
 )
 from cdktf_cdktf_provider_azurerm.role_assignment import (
     RoleAssignment,
+)
+from cdktf_cdktf_provider_azurerm.route_table import (
+    RouteTable,
+    RouteTableRoute,
 )
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
@@ -112,11 +132,21 @@ from cdktf_cdktf_provider_azurerm.subnet import (
     SubnetDelegation,
     SubnetDelegationServiceDelegation,
 )
+from cdktf_cdktf_provider_azurerm.subnet_nat_gateway_association import (
+    SubnetNatGatewayAssociation,
+)
 from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
     SubnetNetworkSecurityGroupAssociation,
 )
+from cdktf_cdktf_provider_azurerm.subnet_route_table_association import (
+    SubnetRouteTableAssociation,
+)
 from cdktf_cdktf_provider_azurerm.virtual_network import (
     VirtualNetwork,
+)
+from cdktf_cdktf_provider_databricks.access_control_rule_set import (
+    AccessControlRuleSet,
+    AccessControlRuleSetGrantRules,
 )
 from cdktf_cdktf_provider_databricks.catalog import (
     Catalog,
@@ -124,9 +154,23 @@ from cdktf_cdktf_provider_databricks.catalog import (
 from cdktf_cdktf_provider_databricks.cluster_policy import (
     ClusterPolicy,
 )
+from cdktf_cdktf_provider_databricks.data_databricks_group import (
+    DataDatabricksGroup,
+)
+from cdktf_cdktf_provider_databricks.data_databricks_service_principal import (
+    DataDatabricksServicePrincipal,
+)
 from cdktf_cdktf_provider_databricks.default_namespace_setting import (
     DefaultNamespaceSetting,
     DefaultNamespaceSettingNamespace,
+)
+from cdktf_cdktf_provider_databricks.disable_legacy_access_setting import (
+    DisableLegacyAccessSetting,
+    DisableLegacyAccessSettingDisableLegacyAccess,
+)
+from cdktf_cdktf_provider_databricks.disable_legacy_dbfs_setting import (
+    DisableLegacyDbfsSetting,
+    DisableLegacyDbfsSettingDisableLegacyDbfs,
 )
 from cdktf_cdktf_provider_databricks.external_location import (
     ExternalLocation,
@@ -134,9 +178,15 @@ from cdktf_cdktf_provider_databricks.external_location import (
 from cdktf_cdktf_provider_databricks.file import (
     File,
 )
+from cdktf_cdktf_provider_databricks.grant import (
+    Grant,
+)
 from cdktf_cdktf_provider_databricks.grants import (
     Grants,
     GrantsGrant,
+)
+from cdktf_cdktf_provider_databricks.ip_access_list import (
+    IpAccessList,
 )
 from cdktf_cdktf_provider_databricks.job import (
     Job,
@@ -158,8 +208,24 @@ from cdktf_cdktf_provider_databricks.job import (
 from cdktf_cdktf_provider_databricks.metastore_assignment import (
     MetastoreAssignment,
 )
+from cdktf_cdktf_provider_databricks.mws_ncc_binding import (
+    MwsNccBinding,
+)
+from cdktf_cdktf_provider_databricks.mws_ncc_private_endpoint_rule import (
+    MwsNccPrivateEndpointRule,
+)
+from cdktf_cdktf_provider_databricks.mws_network_connectivity_config import (
+    MwsNetworkConnectivityConfig,
+)
+from cdktf_cdktf_provider_databricks.mws_permission_assignment import (
+    MwsPermissionAssignment,
+)
 from cdktf_cdktf_provider_databricks.provider import (
     DatabricksProvider,
+)
+from cdktf_cdktf_provider_databricks.restrict_workspace_admins_setting import (
+    RestrictWorkspaceAdminsSetting,
+    RestrictWorkspaceAdminsSettingRestrictWorkspaceAdmins,
 )
 from cdktf_cdktf_provider_databricks.schema import (
     Schema,
@@ -178,33 +244,60 @@ from cdktf_cdktf_provider_databricks.storage_credential import (
     StorageCredential,
     StorageCredentialAzureManagedIdentity,
 )
+from cdktf_cdktf_provider_databricks.system_schema import (
+    SystemSchema,
+)
 from cdktf_cdktf_provider_databricks.volume import (
     Volume,
 )
 from cdktf_cdktf_provider_databricks.workspace_binding import (
     WorkspaceBinding,
 )
+from cdktf_cdktf_provider_databricks.workspace_conf import (
+    WorkspaceConf,
+)
+from cdktf_cdktf_provider_time.provider import (
+    TimeProvider,
+)
+from cdktf_cdktf_provider_time.sleep import (
+    Sleep,
+)
 
 __all__ = [
+    "AccessControlRuleSet",
+    "AccessControlRuleSetGrantRules",
     "AzureKeyVault",
     "AzurermProvider",
     "AzurermProviderFeatures",
     "AzurermProviderFeaturesKeyVault",
     "AzurermProviderFeaturesResourceGroup",
+    "AzurermProviderFeaturesStorage",
     "Catalog",
     "ClusterPolicy",
+    "ConsumptionBudgetResourceGroup",
+    "ConsumptionBudgetResourceGroupNotification",
+    "ConsumptionBudgetResourceGroupTimePeriod",
     "DataAzurermDatabricksWorkspace",
+    "DataDatabricksGroup",
+    "DataDatabricksServicePrincipal",
     "DatabricksAccessConnector",
     "DatabricksAccessConnectorIdentity",
     "DatabricksProvider",
     "DatabricksWorkspace",
     "DatabricksWorkspaceCustomParameters",
+    "DatabricksWorkspaceEnhancedSecurityCompliance",
     "DefaultNamespaceSetting",
     "DefaultNamespaceSettingNamespace",
+    "DisableLegacyAccessSetting",
+    "DisableLegacyAccessSettingDisableLegacyAccess",
+    "DisableLegacyDbfsSetting",
+    "DisableLegacyDbfsSettingDisableLegacyDbfs",
     "ExternalLocation",
     "File",
+    "Grant",
     "Grants",
     "GrantsGrant",
+    "IpAccessList",
     "Job",
     "JobEmailNotifications",
     "JobEnvironment",
@@ -233,19 +326,31 @@ __all__ = [
     "MonitorScheduledQueryRulesAlertV2",
     "MonitorScheduledQueryRulesAlertV2Action",
     "MonitorScheduledQueryRulesAlertV2Criteria",
+    "MwsNccBinding",
+    "MwsNccPrivateEndpointRule",
+    "MwsNetworkConnectivityConfig",
+    "MwsPermissionAssignment",
+    "NatGateway",
+    "NatGatewayPublicIpAssociation",
     "NetworkSecurityGroup",
     "PrivateDnsZone",
     "PrivateDnsZoneVirtualNetworkLink",
     "PrivateEndpoint",
     "PrivateEndpointPrivateDnsZoneGroup",
     "PrivateEndpointPrivateServiceConnection",
+    "PublicIp",
     "ResourceGroup",
+    "RestrictWorkspaceAdminsSetting",
+    "RestrictWorkspaceAdminsSettingRestrictWorkspaceAdmins",
     "RoleAssignment",
+    "RouteTable",
+    "RouteTableRoute",
     "Schema",
     "SecretAcl",
     "SecretScope",
     "SecretScopeKeyvaultMetadata",
     "ServicePrincipal",
+    "Sleep",
     "StorageAccount",
     "StorageAccountBlobProperties",
     "StorageAccountBlobPropertiesContainerDeleteRetentionPolicy",
@@ -261,8 +366,13 @@ __all__ = [
     "Subnet",
     "SubnetDelegation",
     "SubnetDelegationServiceDelegation",
+    "SubnetNatGatewayAssociation",
     "SubnetNetworkSecurityGroupAssociation",
+    "SubnetRouteTableAssociation",
+    "SystemSchema",
+    "TimeProvider",
     "VirtualNetwork",
     "Volume",
     "WorkspaceBinding",
+    "WorkspaceConf",
 ]

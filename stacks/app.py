@@ -9,6 +9,7 @@ from pathlib import Path
 from cdktf import App
 
 from retailflow.config import ConfigError, load_environment, load_feature_environment, standard_environments
+from retailflow.config.loader import FEATURE_TEMPLATE
 from retailflow.constructs.workload import wheel_output_dir
 from retailflow.stacks.environment_stack import EnvironmentStack
 from retailflow.stacks.feature_stack import FeatureStack
@@ -42,8 +43,14 @@ def build_app(
         configs = [c for c in configs if c.name in environments]
     names = []
     wheel = build_wheel(wheel_output_dir())  # once: every stack deploys the same bytes (promotion never rebuilds)
+    template = load_environment(FEATURE_TEMPLATE)
+    assert template.feature is not None
     for config in configs:
-        EnvironmentStack(app, config, wheel)
+        # The base environment admits the feature environments' job principal to its workspace.
+        hosted = (
+            (template.service_principal.application_id,) if template.feature.base_environment == config.name else ()
+        )
+        EnvironmentStack(app, config, wheel, feature_principals=hosted)
         names.append(config.stack_name)
     feature = feature or requested_feature(app)
     if feature:

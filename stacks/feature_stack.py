@@ -1,8 +1,9 @@
 """A short-lived feature environment (`retailflow-feature-<slug>`).
 
-It references the base (dev) environment's workspace, metastore, storage credential, external locations, network
-and job service principal (names come from the same naming rules), and owns only its catalog, schemas, volumes,
-grants, artifacts and jobs. Its jobs are always paused and everything carries an `expires_on` tag.
+It references the base (dev) environment's workspace, metastore, storage credential, external locations and network
+(names come from the same naming rules), runs as the feature environments' own job principal, and owns only its
+catalog, schemas, volumes (landing included, so destroying it removes its files), grants, artifacts and jobs. Its
+jobs are always paused and everything carries an `expires_on` tag.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from retailflow.config import EnvironmentConfig
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.unity_catalog import UnityCatalog, UnityCatalogProps
 from retailflow.governance import role_principals
-from retailflow.providers import DataAzurermDatabricksWorkspace
+from retailflow.providers import DataAzurermDatabricksWorkspace, DataDatabricksServicePrincipal
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
 from retailflow.stacks.workloads import add_workloads
 from retailflow.wheel import BuiltWheel
@@ -44,7 +45,11 @@ class FeatureStack(TerraformStack):
         )
         databricks_provider(self, host=base_workspace.workspace_url, workspace_resource_id=base_workspace.id)
         lake = base_ctx.name("storage_account")
-        folder = config.name
+        # The feature environments' own job principal (never the base's), admitted to the base workspace by the
+        # base environment's stack; privileged on this catalog only.
+        principal = DataDatabricksServicePrincipal(
+            self, "job-principal", application_id=config.service_principal.application_id
+        )
         catalog = UnityCatalog(
             self,
             "unity-catalog",
@@ -54,13 +59,15 @@ class FeatureStack(TerraformStack):
                 workspace_id=base_workspace.workspace_id,
                 principals=role_principals(config),
                 analytics_reads_silver=config.unity_catalog.analytics_reads_silver,
-                managed_storage_root=f"abfss://unity@{lake}.dfs.core.windows.net/features/{folder}",
-                landing_location=f"abfss://raw@{lake}.dfs.core.windows.net/features/{folder}/landing",
+                managed_storage_root=f"abfss://unity@{lake}.dfs.core.windows.net/features/{config.name}",
+                landing_location=None,  # a managed volume: its files go with the catalog on destroy
                 shared_storage=None,
                 force_destroy=config.ephemeral,
+                owner=config.groups.admin,
+                principals_ready=(principal,),
             ),
         )
-        add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None, wheel=wheel)
+        add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None, wheel=wheel, run_as_ready=(principal,))
         TerraformOutput(self, "workspace_url", value=base_workspace.workspace_url)
         TerraformOutput(self, "catalog_name", value=catalog.catalog_name)
         TerraformOutput(self, "expires_on", value=expires_on.isoformat())

@@ -12,10 +12,13 @@ from retailflow.providers import (
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
     DatabricksProvider,
+    TimeProvider,
 )
 
 LOCAL_BACKEND_VARIABLE = "RETAILFLOW_LOCAL_BACKEND"
+ACCOUNT_HOST = "https://accounts.azuredatabricks.net"
 
 
 def use_local_backend(config: EnvironmentConfig) -> bool:
@@ -62,9 +65,17 @@ def azure_provider(stack: TerraformStack, config: EnvironmentConfig) -> AzurermP
                     )
                 ],
                 resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                # The lake and the workspace storage deny by default: azurerm must not read their data plane (a
+                # 403 from outside the network); it manages containers through the management plane.
+                storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
             )
         ],
     )
+
+
+def _auth_type() -> str | None:
+    """The deploy's Azure identity (OIDC in CI); `RETAILFLOW_DATABRICKS_AUTH=cli` uses a developer's `az login`."""
+    return "azure-cli" if os.environ.get("RETAILFLOW_DATABRICKS_AUTH") == "cli" else None
 
 
 def databricks_provider(stack: TerraformStack, *, host: str, workspace_resource_id: str) -> DatabricksProvider:
@@ -74,5 +85,21 @@ def databricks_provider(stack: TerraformStack, *, host: str, workspace_resource_
         "databricks",
         host=host,
         azure_workspace_resource_id=workspace_resource_id,
-        auth_type="azure-cli" if os.environ.get("RETAILFLOW_DATABRICKS_AUTH") == "cli" else None,
+        auth_type=_auth_type(),
     )
+
+
+def databricks_account_provider(stack: TerraformStack, account_id: str) -> DatabricksProvider:
+    """The account-level provider (alias `account`), same Azure identity: what the workspace cannot grant itself."""
+    return DatabricksProvider(
+        stack,
+        "databricks-account",
+        alias="account",
+        host=ACCOUNT_HOST,
+        account_id=account_id,
+        auth_type=_auth_type(),
+    )
+
+
+def time_provider(stack: TerraformStack) -> TimeProvider:
+    return TimeProvider(stack, "time")

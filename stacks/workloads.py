@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import ITerraformDependable, TerraformOutput, TerraformStack
 
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
@@ -18,9 +18,16 @@ def add_workloads(
     tags: dict[str, str],
     cluster_policy_id: str | None,
     wheel: BuiltWheel,
+    run_as_ready: tuple[ITerraformDependable, ...],
 ) -> None:
+    """`run_as_ready`: what a job needs before it can be created and run (its principal, the deploy identity's right
+    to run as it, the compute's egress)."""
     artifact = RuntimeArtifact(
-        stack, "runtime-artifact", wheel=wheel, artifacts_volume_path=catalog.artifacts_volume_path
+        stack,
+        "runtime-artifact",
+        wheel=wheel,
+        artifacts_volume_path=catalog.artifacts_volume_path,
+        artifacts_volume=catalog.volumes["artifacts"],
     )
     for workload in PIPELINE.workloads:
         WorkloadJob(
@@ -40,6 +47,7 @@ def add_workloads(
                 landing_volume_path=catalog.landing_volume_path,
                 cluster_policy_id=cluster_policy_id,
                 tags=tags,
+                run_as_ready=run_as_ready,
             ),
         )
     TerraformOutput(stack, "runtime_wheel_path", value=artifact.volume_path)

@@ -27,6 +27,10 @@ NOT_TAGGABLE = {
     "azurerm_role_assignment",
     "azurerm_monitor_diagnostic_setting",
     "azurerm_storage_account_customer_managed_key",
+    "azurerm_consumption_budget_resource_group",
+    "azurerm_nat_gateway_public_ip_association",
+    "azurerm_subnet_nat_gateway_association",
+    "azurerm_subnet_route_table_association",
 }
 
 
@@ -88,7 +92,9 @@ def test_secure_storage_key_vault_and_workspace_attributes_are_explicit(stacks, 
     }
     assert {k: account[k] for k in expected} == expected
     blob = account["blob_properties"]
-    assert blob["versioning_enabled"] is True and blob["delete_retention_policy"]["days"] >= 1
+    # azurerm rejects versioning and change feed on a hierarchical-namespace account; soft delete stays.
+    assert "versioning_enabled" not in blob and "change_feed_enabled" not in blob
+    assert blob["delete_retention_policy"]["days"] >= 1
     assert blob["container_delete_retention_policy"]["days"] >= 1
     connector = only(s, "azurerm_databricks_access_connector")
     assert account["network_rules"]["private_link_access"][0]["endpoint_resource_id"].startswith(
@@ -110,8 +116,8 @@ def test_secure_storage_key_vault_and_workspace_attributes_are_explicit(stacks, 
     assert len(subnets) == 2
     assert all(x["delegation"][0]["service_delegation"]["name"] == "Microsoft.Databricks/workspaces" for x in subnets)
     assert len(resources(s, "azurerm_subnet_network_security_group_association")) == 3
-    role = only(s, "azurerm_role_assignment")
-    assert role["role_definition_name"] == "Storage Blob Data Contributor"
+    roles = sorted(r["role_definition_name"] for r in resources(s, "azurerm_role_assignment").values())
+    assert roles == ["Key Vault Secrets User", "Storage Blob Data Contributor"]
     assert connector["identity"]["type"] == "SystemAssigned"
     diag = {d["name"].split("-")[-1] for d in resources(s, "azurerm_monitor_diagnostic_setting").values()}
     assert diag == {"dbw", "blob", "kv"}
@@ -138,7 +144,7 @@ def test_feature_stack_owns_only_its_catalog_and_jobs(stacks):
     assert "databricks_storage_credential" not in feature["resource"]
     assert "databricks_external_location" not in feature["resource"]
     assert only(feature, "databricks_catalog")["name"] == "retailflow_feat_abc_123_new_thing"
-    assert set(feature["data"]) == {"azurerm_databricks_workspace"}
+    assert set(feature["data"]) == {"azurerm_databricks_workspace", "databricks_service_principal"}
     for job in resources(feature, "databricks_job").values():
         assert job["schedule"]["pause_status"] == "PAUSED" and "expires_on" in job["tags"]
 

@@ -26,6 +26,9 @@ TAGGABLE = [
     "azurerm_log_analytics_workspace",
     "azurerm_monitor_action_group",
     "azurerm_monitor_scheduled_query_rules_alert_v2",
+    "azurerm_public_ip",
+    "azurerm_nat_gateway",
+    "azurerm_route_table",
 ]
 
 

@@ -47,6 +47,9 @@ class AzureSettings(Strict):
     location: str
     subscription_id: Uuid
     tenant_id: Uuid
+    # The tenant's object id of the AzureDatabricks first-party application (application id
+    # 2ff814a6-3304-4ab8-85cb-cd0e6f879c1d): it reads Key Vault-backed secret scopes, so it needs a role on the vault.
+    databricks_first_party_object_id: Uuid
 
     @field_validator("location")
     @classmethod
@@ -64,12 +67,30 @@ class NamingSettings(Strict):
     prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,5}$", description="2-6 lowercase alphanumerics")
 
 
+class EgressSettings(Strict):
+    """How the Databricks subnets (no default outbound access) reach the internet: a NAT gateway of their own, or a
+    route to a hub firewall."""
+
+    kind: Literal["nat_gateway", "firewall"]
+    firewall_private_ip: ipaddress.IPv4Address | None = None
+
+    @model_validator(mode="after")
+    def firewall_needs_next_hop(self) -> EgressSettings:
+        if (self.kind == "firewall") != (self.firewall_private_ip is not None):
+            raise ValueError("firewall_private_ip is the next hop of kind 'firewall' (and only of it)")
+        return self
+
+
 class NetworkSettings(Strict):
     private: bool
     vnet_cidr: ipaddress.IPv4Network
     host_subnet_cidr: ipaddress.IPv4Network
     container_subnet_cidr: ipaddress.IPv4Network
     private_endpoint_subnet_cidr: ipaddress.IPv4Network
+    egress: EgressSettings
+    # Private workspaces of a region share one browser_authentication private endpoint: true in the environment
+    # that hosts it (its deletion breaks single sign-on to every private workspace of the region).
+    browser_authentication_host: bool = False
 
     @model_validator(mode="after")
     def subnets_fit(self) -> NetworkSettings:
@@ -81,6 +102,8 @@ class NetworkSettings(Strict):
         for name, subnet in subnets.items():
             if not subnet.subnet_of(self.vnet_cidr):
                 raise ValueError(f"{name} {subnet} is outside vnet_cidr {self.vnet_cidr}")
+        if self.browser_authentication_host and not self.private:
+            raise ValueError("browser_authentication_host needs private networking (network.private true)")
         for name in ("host_subnet_cidr", "container_subnet_cidr"):
             if subnets[name].prefixlen > 26:
                 raise ValueError(f"{name} {subnets[name]} is smaller than /26 (Databricks needs at least /26)")
@@ -107,11 +130,26 @@ class WorkspaceSettings(Strict):
     sku: Literal["premium"] = "premium"
     public_network_access: bool
     customer_managed_keys: bool = False
+    # Where a public workspace may be reached from (its IP access list); a public workspace needs at least one.
+    ip_access_list: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    token_lifetime_days: int = Field(default=90, ge=1, le=365)
+    # The compliance security profile and enhanced security monitoring (an add-on with a price).
+    enhanced_security_compliance: bool = False
+
+    @model_validator(mode="after")
+    def public_needs_an_allow_list(self) -> WorkspaceSettings:
+        if self.public_network_access and not self.ip_access_list:
+            raise ValueError("a public workspace (public_network_access true) needs ip_access_list")
+        if not self.public_network_access and self.ip_access_list:
+            raise ValueError("ip_access_list applies to a public workspace only")
+        return self
 
 
 class UnityCatalogSettings(Strict):
     metastore_id: Uuid
     analytics_reads_silver: bool = False
+    # The metastore's system schemas are enabled by one environment per metastore (the first to be deployed).
+    enables_system_schemas: bool = False
 
 
 class RoleGroups(Strict):
@@ -138,7 +176,6 @@ class JobCluster(Strict):
     node_type_id: str = Field(min_length=1)
     allowed_node_types: list[str] = Field(min_length=1)
     num_workers: int = Field(ge=0, le=100)
-    autotermination_minutes: int = Field(ge=10, le=120, default=20)
 
     @model_validator(mode="after")
     def node_type_allowed(self) -> JobCluster:
@@ -178,6 +215,35 @@ class JobSettings(Strict):
     max_retries: int = Field(ge=0, le=5)
     min_retry_interval_millis: int = Field(ge=1_000)
     run_duration_warning_seconds: int = Field(ge=60)
+
+
+class DatabricksAccountSettings(Strict):
+    account_id: Uuid
+
+
+class DeploySettings(Strict):
+    """Who deploys the environment and from where."""
+
+    # The deploy identity (federated, one per environment): it may `run_as` the job service principal.
+    identity_application_id: Uuid
+    # A private environment's data plane is reachable only from inside its network: a self-hosted runner in a
+    # peered network, with these labels.
+    runner: Literal["github-hosted", "self-hosted"]
+    runner_labels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def labels_for_self_hosted(self) -> DeploySettings:
+        if (self.runner == "self-hosted") != bool(self.runner_labels):
+            raise ValueError("runner_labels name the self-hosted runner (and only a self-hosted one)")
+        return self
+
+
+class BudgetSettings(Strict):
+    """A monthly consumption budget on the environment's resource group, alerting the monitoring action group."""
+
+    monthly_amount: int = Field(ge=1)
+    thresholds_percent: list[int] = Field(default_factory=lambda: [80, 100], min_length=1)
+    start_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class AlertSettings(Strict):
@@ -227,6 +293,9 @@ class EnvironmentConfig(Strict):
     key_vault: KeyVaultSettings
     workspace: WorkspaceSettings
     unity_catalog: UnityCatalogSettings
+    databricks: DatabricksAccountSettings
+    deploy: DeploySettings
+    budget: BudgetSettings
     groups: RoleGroups
     service_principal: ServicePrincipalSettings
     compute: ComputeSettings
@@ -260,6 +329,10 @@ class EnvironmentConfig(Strict):
                 raise ValueError("a production environment's storage.replication must be in the GRS family")
             if self.key_vault.sku != "premium":
                 raise ValueError("a production environment's key_vault.sku must be premium")
+        if self.network.private and self.deploy.runner != "self-hosted":
+            raise ValueError(
+                "a private environment deploys from a self-hosted runner inside its network (deploy.runner)"
+            )
         return self
 
     @property
