@@ -93,7 +93,9 @@ def test_local_engine_memory_budget_is_validated(env_dir: Path):
 
 
 def test_a_production_environment_must_stay_private_whatever_its_name(env_dir: Path):
-    edit(env_dir, "prod", lambda d: d["workspace"].update(public_network_access=True, ip_access_list=["203.0.113.0/24"]))
+    edit(
+        env_dir, "prod", lambda d: d["workspace"].update(public_network_access=True, ip_access_list=["203.0.113.0/24"])
+    )
     with pytest.raises(ConfigError, match="prod.yaml: .*a production environment must be private"):
         load_environment("prod", env_dir)
     edit(env_dir, "stg", lambda d: d.update(production=True))
