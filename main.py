@@ -3,9 +3,12 @@
 import sys
 
 from retailflow.config import ConfigError
-from retailflow.stacks.app import build_app
+from retailflow.node import use_project_node
 
 if __name__ == "__main__":
+    use_project_node()
+    from retailflow.stacks.app import build_app
+
     try:
         app, _ = build_app()
     except ConfigError as err:

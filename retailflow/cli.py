@@ -28,6 +28,8 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
+GITHUB_HOSTED_RUNNER = "ubuntu-24.04"
+
 
 class CliError(Exception):
     """An error the CLI prints as one line (exit code 2)."""
@@ -36,11 +38,6 @@ class CliError(Exception):
 def fail(message: str, code: int = 2) -> None:
     errors.print(f"[bold red]retailflow:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
-
-
-def _silence_jsii() -> None:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")  # node majors past EOL
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
 @app.command()
@@ -57,6 +54,8 @@ def envs(
                 "stack": c.stack_name,
                 "production": c.production,
                 "smoke": "read-only" if c.production else "full",
+                # Where its deploy runs: a private environment's data plane answers only inside its network.
+                "runner": c.deploy.runner_labels if c.deploy.runner == "self-hosted" else [GITHUB_HOSTED_RUNNER],
             }
             for c in standard_environments()
         ]
@@ -86,11 +85,13 @@ def envs(
     console.print(table)
 
 
-def synthesize(envs: list[str] | None, feature: str | None, outdir: Path) -> list[str]:
-    _silence_jsii()
+def synthesize(envs: list[str] | None, feature: str | None, outdir: Path, feature_slug: str | None = None) -> list[str]:
+    from retailflow.node import use_project_node
+
+    use_project_node()
     from retailflow.stacks.app import build_app
 
-    app_, names = build_app(outdir=outdir, environments=envs or None, feature=feature)
+    app_, names = build_app(outdir=outdir, environments=envs or None, feature=feature, feature_slug=feature_slug)
     app_.synth()
     return names
 
@@ -106,11 +107,22 @@ VerboseOption = Annotated[
 ]
 
 
+FeatureSlugOption = Annotated[
+    str | None,
+    typer.Option("--feature-slug", help="Also synthesize the feature stack of this slug (a stack to destroy)."),
+]
+
+
 @app.command()
-def synth(env: EnvOption = None, feature: FeatureOption = None, outdir: OutdirOption = Path("cdktf.out")) -> None:
+def synth(
+    env: EnvOption = None,
+    feature: FeatureOption = None,
+    outdir: OutdirOption = Path("cdktf.out"),
+    feature_slug: FeatureSlugOption = None,
+) -> None:
     """Synthesize stacks to <outdir>/stacks/<stack>/cdk.tf.json (the same output as `cdktf synth`)."""
     started = time.perf_counter()
-    names = synthesize(env, feature, outdir)
+    names = synthesize(env, feature, outdir, feature_slug)
     for name in names:
         console.print(f"synthesized [bold]{name}[/] -> {outdir / 'stacks' / name / 'cdk.tf.json'}")
     console.print(f"{len(names)} stack(s) in {time.perf_counter() - started:.1f} s")
@@ -163,21 +175,28 @@ def scan(
 
 @app.command()
 def feature(
-    branch: Annotated[str, typer.Argument(help="A branch-like name, e.g. feature/ABC-123-new-thing.")],
-    field: Annotated[str | None, typer.Option(help="Print one field only: slug, stack, catalog, expires_on.")] = None,
+    branch: Annotated[str | None, typer.Argument(help="A branch name, e.g. feature/ABC-123-new-thing.")] = None,
+    slug: Annotated[str | None, typer.Option("--slug", help="An existing feature slug instead of a branch.")] = None,
+    field: Annotated[str | None, typer.Option(help="Print one field only (e.g. slug, stack, ttl_days).")] = None,
 ) -> None:
-    """Show the feature environment a branch gets (slug, stack, catalog, expiry) as JSON."""
-
+    """Show the feature environment a branch gets (slug, stack, catalog, expiry if created today) as JSON."""
     from retailflow.config import load_feature_environment
 
-    config, expires_on = load_feature_environment(branch)
+    if (branch is None) == (slug is None):
+        raise CliError("feature: give a branch name or --slug (one of them)")
+    config, expires_on = load_feature_environment(branch, slug=slug)
+    assert config.feature is not None
     info = {
-        "branch": branch,
+        "branch": branch or "",
         "slug": config.name.removeprefix("feature-"),
         "environment": config.name,
         "stack": config.stack_name,
         "catalog": config.catalog,
         "expires_on": expires_on.isoformat(),
+        "ttl_days": str(config.feature.ttl_days),
+        "base_environment": config.feature.base_environment,
+        "state_account": config.state.storage_account_name or "",
+        "state_container": config.state.container_name or "",
     }
     if field is not None:
         if field not in info:

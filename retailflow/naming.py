@@ -15,6 +15,7 @@ from dataclasses import dataclass
 STACK_PREFIX = "retailflow"
 MANAGED_BY = f"{STACK_PREFIX}-cdktf"  # the `managed_by` tag and catalog property
 FEATURE_SLUG_MAX = 24
+FEATURE_SLUG = re.compile(r"[a-z][a-z0-9-]{0,16}-[0-9a-f]{6}")
 _BRANCH_PREFIXES = ("feature", "feat", "bugfix", "fix", "hotfix", "chore", "users", "user")
 
 
@@ -27,26 +28,33 @@ def stable_hash(*parts: str, length: int = 6) -> str:
 
 
 def feature_slug(branch: str) -> str:
-    """Derive the feature-environment slug from any branch-like name.
+    """The feature-environment slug of a branch: a readable part and a hash of the exact branch name.
 
-    `Feature/ABC-123_New-Thing` -> `abc-123-new-thing`. Lowercase `[a-z0-9-]`, no leading/trailing/double hyphen,
-    at most 24 characters (a longer name keeps its first 17 characters and gets a 6-character hash).
+    `Feature/ABC-123_New-Thing` -> `abc-123-new-thing-<6 hex>`. Two different branch names never share a slug
+    (`feature/foo`, `fix/foo`, `Feature/FOO` and `foo` read alike but hash apart), so they never share a stack or a
+    catalog. Lowercase `[a-z0-9-]`, starting with a letter, at most 24 characters.
     """
-    text = branch.strip().lower()
-    text = re.sub(r"^refs/heads/", "", text)
-    first, sep, rest = text.partition("/")
+    text = re.sub(r"^refs/heads/", "", branch.strip())
+    readable = text.lower()
+    first, sep, rest = readable.partition("/")
     if sep and first in _BRANCH_PREFIXES and rest:
-        text = rest
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if not slug:
+        readable = rest
+    readable = re.sub(r"[^a-z0-9]+", "-", readable).strip("-")
+    if not readable:
         raise NamingError(
             f"feature name {branch!r} cannot make a slug: it has no letters or digits "
             "(use a branch-like name such as 'feature/abc-123-new-thing')"
         )
-    if len(slug) > FEATURE_SLUG_MAX:
-        slug = slug[: FEATURE_SLUG_MAX - 7].rstrip("-") + "-" + stable_hash(branch)
-    if not slug[0].isalpha():
-        slug = ("f" + slug)[:FEATURE_SLUG_MAX].rstrip("-")
+    if not readable[0].isalpha():
+        readable = "f" + readable
+    readable = readable[: FEATURE_SLUG_MAX - 7].rstrip("-")
+    return f"{readable}-{stable_hash(text)}"
+
+
+def check_feature_slug(slug: str) -> str:
+    """A slug as `feature_slug` makes it (for a stack named by its slug alone: destroys, the sweeper)."""
+    if not FEATURE_SLUG.fullmatch(slug):
+        raise NamingError(f"feature slug {slug!r} is not a slug this project makes ({FEATURE_SLUG.pattern})")
     return slug
 
 

@@ -256,6 +256,9 @@ from cdktf_cdktf_provider_databricks.workspace_binding import (
 from cdktf_cdktf_provider_databricks.workspace_conf import (
     WorkspaceConf,
 )
+from cdktf_cdktf_provider_time.offset import (
+    Offset,
+)
 from cdktf_cdktf_provider_time.provider import (
     TimeProvider,
 )
@@ -333,6 +336,7 @@ __all__ = [
     "NatGateway",
     "NatGatewayPublicIpAssociation",
     "NetworkSecurityGroup",
+    "Offset",
     "PrivateDnsZone",
     "PrivateDnsZoneVirtualNetworkLink",
     "PrivateEndpoint",

@@ -17,19 +17,31 @@ from retailflow.wheel import build_wheel
 
 FEATURE_VARIABLE = "RETAILFLOW_FEATURE"
 FEATURE_CONTEXT_KEY = "feature"
+FEATURE_SLUG_VARIABLE = "RETAILFLOW_FEATURE_SLUG"
+FEATURE_SLUG_CONTEXT_KEY = "featureSlug"
+
+
+def _requested(app: App, context_key: str, variable: str) -> str | None:
+    value = app.node.try_get_context(context_key) or os.environ.get(variable)
+    return str(value) if value else None
 
 
 def requested_feature(app: App) -> str | None:
-    """`cdktf synth -c feature=<name>` or `RETAILFLOW_FEATURE=<name>`."""
-    from_context = app.node.try_get_context(FEATURE_CONTEXT_KEY)
-    value = from_context or os.environ.get(FEATURE_VARIABLE)
-    return str(value) if value else None
+    """`cdktf synth -c feature=<branch>` or `RETAILFLOW_FEATURE=<branch>`."""
+    return _requested(app, FEATURE_CONTEXT_KEY, FEATURE_VARIABLE)
+
+
+def requested_feature_slug(app: App) -> str | None:
+    """`cdktf synth -c featureSlug=<slug>` or `RETAILFLOW_FEATURE_SLUG=<slug>`: a feature stack by its slug alone
+    (to destroy it without its branch)."""
+    return _requested(app, FEATURE_SLUG_CONTEXT_KEY, FEATURE_SLUG_VARIABLE)
 
 
 def build_app(
     outdir: str | Path | None = None,
     environments: Sequence[str] | None = None,
     feature: str | None = None,
+    feature_slug: str | None = None,
 ) -> tuple[App, list[str]]:
     """Compose the stacks; returns the app and the stack names, in promotion order. Without `outdir`, cdktf's own
     default applies (`cdktf.out`, or the CLI's `--output` through CDKTF_OUTDIR)."""
@@ -53,10 +65,11 @@ def build_app(
         EnvironmentStack(app, config, wheel, feature_principals=hosted)
         names.append(config.stack_name)
     feature = feature or requested_feature(app)
-    if feature:
-        config, expires_on = load_feature_environment(feature)
+    feature_slug = feature_slug or requested_feature_slug(app)
+    if feature or feature_slug:
+        config, _ = load_feature_environment(feature, slug=feature_slug)
         assert config.feature is not None
         base = load_environment(config.feature.base_environment)
-        FeatureStack(app, config, base, expires_on, wheel)
+        FeatureStack(app, config, base, wheel)
         names.append(config.stack_name)
     return app, names

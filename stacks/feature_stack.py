@@ -3,22 +3,22 @@
 It references the base (dev) environment's workspace, metastore, storage credential, external locations and network
 (names come from the same naming rules), runs as the feature environments' own job principal, and owns only its
 catalog, schemas, volumes (landing included, so destroying it removes its files), grants, artifacts and jobs. Its
-jobs are always paused and everything carries an `expires_on` tag.
+jobs are always paused and everything carries an `expires_on` tag, fixed at creation.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import replace
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import Fn, TerraformOutput, TerraformStack
 
 from constructs import Construct
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.unity_catalog import UnityCatalog, UnityCatalogProps
 from retailflow.governance import role_principals
-from retailflow.providers import DataAzurermDatabricksWorkspace, DataDatabricksServicePrincipal
-from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider
+from retailflow.providers import DataAzurermDatabricksWorkspace, DataDatabricksServicePrincipal, Offset
+from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider, time_provider
 from retailflow.stacks.workloads import add_workloads
 from retailflow.wheel import BuiltWheel
 
@@ -29,14 +29,18 @@ class FeatureStack(TerraformStack):
         scope: Construct,
         config: EnvironmentConfig,
         base: EnvironmentConfig,
-        expires_on: dt.date,
         wheel: BuiltWheel,
     ) -> None:
         super().__init__(scope, config.stack_name)
-        ctx = PlatformContext.of(config, expires_on=expires_on)
-        base_ctx = PlatformContext.of(base)
+        assert config.feature is not None
         configure_backend(self, config, config.stack_name)
         azure_provider(self, base)
+        time_provider(self)
+        # The expiry is fixed when the environment is created and kept in its state: later deploys do not move it.
+        expiry = Offset(self, "expiry", offset_days=config.feature.ttl_days)
+        expires_on = Fn.substr(expiry.rfc3339, 0, 10)
+        ctx = replace(PlatformContext.of(config), extra_tags={"expires_on": expires_on})
+        base_ctx = PlatformContext.of(base)
         base_workspace = DataAzurermDatabricksWorkspace(
             self,
             "base-workspace",
@@ -70,4 +74,4 @@ class FeatureStack(TerraformStack):
         add_workloads(self, config, catalog, ctx.tags, cluster_policy_id=None, wheel=wheel, run_as_ready=(principal,))
         TerraformOutput(self, "workspace_url", value=base_workspace.workspace_url)
         TerraformOutput(self, "catalog_name", value=catalog.catalog_name)
-        TerraformOutput(self, "expires_on", value=expires_on.isoformat())
+        TerraformOutput(self, "expires_on", value=expires_on)

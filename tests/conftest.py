@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from retailflow.naming import feature_slug
+from retailflow.node import use_project_node
+
 ROOT = Path(__file__).resolve().parents[1]
 FEATURE_BRANCH = "Feature/ABC-123_New-Thing"
-FEATURE_STACK = "retailflow-feature-abc-123-new-thing"
+FEATURE_SLUG = feature_slug(FEATURE_BRANCH)
+FEATURE_STACK = f"retailflow-feature-{FEATURE_SLUG}"
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+use_project_node()  # jsii runs on the project's own Node, as the CLI's does
 
 
 @pytest.fixture(scope="session")

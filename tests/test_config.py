@@ -119,8 +119,8 @@ def test_invalid_yaml_names_line(env_dir: Path):
 
 def test_feature_environment_from_branch():
     config, expires = load_feature_environment("Feature/ABC-123_New-Thing")
-    assert config.name == "feature-abc-123-new-thing"
-    assert config.catalog == "retailflow_feat_abc_123_new_thing"
+    assert config.name == "feature-abc-123-new-thing-91e125"
+    assert config.catalog == "retailflow_feat_abc_123_new_thing_91e125"
     assert (expires - __import__("datetime").date.today()).days == config.feature.ttl_days
 
 

@@ -36,7 +36,7 @@ def test_synth_of_a_feature_from_the_environment_variable(tmp_path):
         "synth", "--env", "dev", "--outdir", str(tmp_path), env={"RETAILFLOW_FEATURE": "Feature/ABC-123_New-Thing"}
     )
     assert result.returncode == 0, result.stderr
-    stack = tmp_path / "stacks" / "retailflow-feature-abc-123-new-thing" / "cdk.tf.json"
+    stack = tmp_path / "stacks" / "retailflow-feature-abc-123-new-thing-91e125" / "cdk.tf.json"
     assert json.loads(stack.read_text())["resource"]["databricks_catalog"]
     assert (tmp_path / "stacks" / "retailflow-dev" / "cdk.tf.json").is_file()
     assert not (tmp_path / "stacks" / "retailflow-prod").exists()

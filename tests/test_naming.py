@@ -1,19 +1,28 @@
 import pytest
 
-from retailflow.naming import AZURE_NAME_RULES, NamingError, azure_name, catalog_name, feature_slug, validate_azure_name
+from retailflow.naming import (
+    AZURE_NAME_RULES,
+    NamingError,
+    azure_name,
+    catalog_name,
+    check_feature_slug,
+    feature_slug,
+    stable_hash,
+    validate_azure_name,
+)
 
 
 @pytest.mark.parametrize(
     ("branch", "slug"),
     [
-        ("Feature/ABC-123_New-Thing", "abc-123-new-thing"),
-        ("refs/heads/feat/checkout--v2", "checkout-v2"),
-        ("user/jane/Fix THE bug!!", "jane-fix-the-bug"),
-        ("123-start-with-digit", "f123-start-with-digit"),
+        ("Feature/ABC-123_New-Thing", "abc-123-new-thing-91e125"),
+        ("refs/heads/feat/checkout--v2", "checkout-v2-" + stable_hash("feat/checkout--v2")),
+        ("user/jane/Fix THE bug!!", "jane-fix-the-bug-" + stable_hash("user/jane/Fix THE bug!!")),
+        ("123-start-with-digit", "f123-start-with-d-" + stable_hash("123-start-with-digit")),
     ],
 )
 def test_feature_slug(branch, slug):
-    assert feature_slug(branch) == slug
+    assert feature_slug(branch) == slug and check_feature_slug(slug) == slug
 
 
 def test_long_branch_is_capped_with_a_stable_hash():

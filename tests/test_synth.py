@@ -143,7 +143,7 @@ def test_feature_stack_owns_only_its_catalog_and_jobs(stacks):
     assert "databricks_metastore_assignment" not in feature["resource"]
     assert "databricks_storage_credential" not in feature["resource"]
     assert "databricks_external_location" not in feature["resource"]
-    assert only(feature, "databricks_catalog")["name"] == "retailflow_feat_abc_123_new_thing"
+    assert only(feature, "databricks_catalog")["name"] == "retailflow_feat_abc_123_new_thing_91e125"
     assert set(feature["data"]) == {"azurerm_databricks_workspace", "databricks_service_principal"}
     for job in resources(feature, "databricks_job").values():
         assert job["schedule"]["pause_status"] == "PAUSED" and "expires_on" in job["tags"]

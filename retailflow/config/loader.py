@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from retailflow.config.models import EnvironmentConfig, EnvironmentKind, LocalConfig
-from retailflow.naming import NamingError, feature_environment_name, feature_slug
+from retailflow.naming import NamingError, check_feature_slug, feature_environment_name, feature_slug
 from retailflow.project import project_root
 
 FEATURE_TEMPLATE = "feature"
@@ -102,11 +102,15 @@ def standard_environments(directory: Path | None = None) -> list[EnvironmentConf
 
 
 def load_feature_environment(
-    branch: str, directory: Path | None = None, today: dt.date | None = None
+    branch: str | None = None,
+    directory: Path | None = None,
+    today: dt.date | None = None,
+    slug: str | None = None,
 ) -> tuple[EnvironmentConfig, dt.date]:
-    """The feature environment for a branch-like name, from `feature.yaml`, and the day it expires."""
+    """The feature environment of a branch-like name (or of its slug), from `feature.yaml`, and the day it would
+    expire if created `today` (a deployed one keeps the expiry fixed at its creation, in its state)."""
     try:
-        slug = feature_slug(branch)
+        slug = check_feature_slug(slug) if slug is not None else feature_slug(branch or "")
     except NamingError as err:
         raise ConfigError(str(err)) from None
     path = _environments_dir(directory) / f"{FEATURE_TEMPLATE}.yaml"
