@@ -30,6 +30,7 @@ def test_every_task_succeeds(pipeline_run):
 
 
 def test_quarantine_per_source_equals_the_injected_defects(pipeline_run):
+    """Rule: Required fields, per source. (docs/semantics.md)"""
     manifest, _, _, lake = pipeline_run
     counts = {
         r["source"]: r["count"]
@@ -49,6 +50,7 @@ def test_dim_customer_history_equals_customers_plus_tracked_changes(pipeline_run
 
 
 def test_gold_revenue_reconciles_with_silver_lines_net_of_refunds(pipeline_run):
+    """Rule: Orders and revenue (net of refunds). (docs/semantics.md)"""
     _, _, _, lake = pipeline_run
     gold_revenue = lake.read(TableRef("gold", "daily_revenue")).agg(F.sum("revenue")).collect()[0][0]
     orders = lake.read(TableRef("silver", "orders"))

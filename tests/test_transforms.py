@@ -76,6 +76,7 @@ def orders_bronze(spark):
 
 
 def test_silver_orders_latest_version_utc_money(orders_bronze):
+    """Rules: Latest version; Normalisation; Orders and revenue (item_count). (docs/semantics.md)"""
     orders = silver.orders(orders_bronze)
     items = {r["order_id"]: [tuple(i) for i in r["items"]] for r in orders.select("order_id", "items").collect()}
     assert items == {"O1": [("sku-1", 2, 1.10), ("SKU-2", 1, 3.335)], "O2": [("SKU-3", 1, 9.99)]}
@@ -107,6 +108,7 @@ def test_silver_orders_latest_version_utc_money(orders_bronze):
 
 
 def test_silver_order_lines_exploded_from_the_latest_version(orders_bronze):
+    """Rule: Latest version. (docs/semantics.md)"""
     rows = sorted(tuple(r) for r in silver.order_lines(silver.orders(orders_bronze)).collect())
     assert rows == [
         ("O1", 1, "SKU-1", 2, D("1.10"), D("2.20"), dt.date(2026, 1, 2)),
@@ -167,6 +169,8 @@ def test_silver_payments_dedup_and_order_status(spark, orders_bronze):
 
 
 def test_customer_changes_cleansed_and_current_state(spark):
+    """Rules: Normalisation (email, country); Customers. (docs/semantics.md)"""
+
     def change(updated, email, tier, city=" amsterdam "):
         return {
             "customer_id": " C1 ",
@@ -426,6 +430,7 @@ def dims(spark):
 
 
 def test_dimension_members_and_unknown_members(dims, spark):
+    """Rule: Unknown members. (docs/semantics.md)"""
     _, dim_product, dim_store = dims
     products = {r.sku: r.product_sk for r in dim_product.collect()}
     assert products["UNKNOWN"] == gold.UNKNOWN_SK and len(products) == 3
@@ -513,6 +518,7 @@ def facts_input(spark):
 
 
 def test_fact_orders_resolves_versions_refunds_and_unknown_members(dims, facts_input):
+    """Rules: Orders and revenue (net of refunds); Customers; Unknown members. (docs/semantics.md)"""
     dim_customer, _, _ = dims
     orders, _, payments, _ = facts_input
     rows = {r.order_id: r for r in gold.fact_orders(orders, payments, dim_customer).collect()}
@@ -523,6 +529,7 @@ def test_fact_orders_resolves_versions_refunds_and_unknown_members(dims, facts_i
 
 
 def test_fact_sales_and_daily_revenue(dims, facts_input):
+    """Rule: Orders and revenue (revenue statuses, refunds booked on the order's date). (docs/semantics.md)"""
     dim_customer, dim_product, dim_store = dims
     orders, lines, payments, store = facts_input
     sales = gold.fact_sales(lines, orders, payments, store, dim_customer, dim_product, dim_store)
@@ -547,6 +554,7 @@ def test_fact_sales_and_daily_revenue(dims, facts_input):
 
 
 def test_inventory_snapshot_flags_out_of_stock(spark, dims):
+    """Rule: Inventory (out_of_stock). (docs/semantics.md)"""
     _, dim_product, dim_store = dims
     inventory = spark.createDataFrame(
         [

@@ -132,11 +132,18 @@ class TaskContext:
     def ingestor(self) -> Ingestor:
         return Ingestor(self.lake, self.raw_root, self.run_id, self.max_line_bytes)
 
-    def check(self, df: DataFrame, ref: TableRef, expectations: tuple[Expectation, ...] | None = None) -> Checked:
-        """Apply the table's expectations (from its contract, unless given), record the results, quarantine rows."""
+    def check(
+        self,
+        df: DataFrame,
+        ref: TableRef,
+        expectations: tuple[Expectation, ...] | None = None,
+        rest: DataFrame | None = None,
+    ) -> Checked:
+        """Apply the table's expectations (from its contract, unless given), record the results, quarantine rows.
+        `rest`: the stored rows a partial write keeps, which whole-table rules (uniqueness) count with `df`."""
         contract = self.lake.contracts.get(ref)
         rules = contract.expectations if expectations is None else expectations
-        checked = apply_expectations(df, rules, str(ref), self.read, contract.required)
+        checked = apply_expectations(df, rules, str(ref), self.read, contract.required, rest)
         record_dq_results(self.lake, self.run_id, self.task, str(ref), checked.results)
         if any(r.failed for r in checked.results if r.action == "quarantine"):
             rows = checked.quarantined.select(
@@ -179,7 +186,11 @@ class TaskContext:
         condition = " OR ".join(
             [f"`{column}` IN ({literals})"] * bool(literals) + [f"`{column}` IS NULL"] * (NO_DATE in dates)
         )
-        checked = self.check(self.lake.materialize(df), ref)
+        # A key must be unique in the whole table, not only in the partitions rewritten.
+        rest = (
+            self.lake.read(ref).filter(~F.coalesce(F.expr(condition), F.lit(False))) if self.lake.exists(ref) else None
+        )
+        checked = self.check(self.lake.materialize(df), ref, rest=rest)
         self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition, null_counts=checked.null_counts)
         log_partitions(self.lake, self.run_id, self.task, ref, sorted(dates))
         written = self.lake.read(ref).filter(condition).count()

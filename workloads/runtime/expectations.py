@@ -44,6 +44,9 @@ class Expectation:
     describe: str
     prepare: Prepare = field(repr=False, compare=False)
     count_failed: CountFailed | None = field(default=None, repr=False, compare=False)
+    # A rule about the whole table (a key's uniqueness): on a write of some partitions, it is evaluated on these
+    # columns of the written rows together with the rest of the stored table.
+    whole_table: tuple[str, ...] = ()
 
 
 def _predicate(name: str, action: Action, describe: str, predicate: Callable[[], Column]) -> Expectation:
@@ -93,7 +96,9 @@ def unique(columns: Sequence[str], action: Action = Action.FAIL) -> Expectation:
         sizes = df.groupBy(*key).agg(F.count(F.lit(1)).alias("_rows"))
         return int(sizes.agg(F.sum(F.when(F.col("_rows") > 1, F.col("_rows")).otherwise(0))).collect()[0][0] or 0)
 
-    return Expectation(f"{'_'.join(key)}_unique", action, f"({', '.join(key)}) is unique", prepare, count_failed)
+    return Expectation(
+        f"{'_'.join(key)}_unique", action, f"({', '.join(key)}) is unique", prepare, count_failed, tuple(key)
+    )
 
 
 def references(column: str, table: str, key: str, action: Action = Action.FAIL) -> Expectation:
@@ -105,6 +110,15 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL) 
         return joined.withColumn(flag, F.col(column).isNull() | F.col(f"_ref_{flag}").isNotNull()).drop(f"_ref_{flag}")
 
     return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)
+
+
+def _whole_table(df: DataFrame, rest: DataFrame | None, rule: Expectation) -> DataFrame:
+    """What a rule counts over: for a whole-table rule on a partial write, the rule's columns of the written rows
+    and of the stored rest of the table; otherwise the written rows."""
+    if rest is None or not rule.whole_table:
+        return df
+    columns = list(rule.whole_table)
+    return df.select(*columns).unionByName(rest.select(*columns))
 
 
 @dataclass(frozen=True)
@@ -131,10 +145,12 @@ def apply_expectations(
     table: str,
     read: Reader,
     count_nulls: Sequence[str] = (),
+    rest: DataFrame | None = None,
 ) -> Checked:
     """Evaluate `expectations` on `df`: counts per rule, a failing `fail` rule raised, drop and quarantine rules
     applied. The nulls of `count_nulls` (a contract's NOT NULL columns) among the kept rows are counted in the
-    same aggregation, so the write need not count them again."""
+    same aggregation, so the write need not count them again. `rest`: the stored rows `df` does not replace (a
+    write of some partitions); whole-table rules that keep rows (uniqueness, warn or fail) count over both."""
     nothing_quarantined = df.limit(0).withColumn("_reason", F.lit(""))
     if not expectations:
         return Checked(df, nothing_quarantined, [])
@@ -160,13 +176,17 @@ def apply_expectations(
     ).collect()[0]
     null_counts = {name: int(totals[alias] or 0) for name, alias in nulls.items()}
     failed = {f: int(totals[f] or 0) for _rule, f in flagged_rules}
-    failed.update({f: count(df, read) for f, count in counters.items()})
-    results = [
-        RuleResult(rule.name, rule.action.value, int(totals["rows"]) - failed[f], failed[f]) for rule, f in rules
-    ]
+    scopes = {f: _whole_table(df, rest, rule) for rule, f in rules if f in counters}
+    failed.update({f: count(scopes[f], read) for f, count in counters.items()})
+    rows = {f: int(totals["rows"]) for _rule, f in rules}
+    whole = [f for f, scope in scopes.items() if scope is not df]
+    if whole and rest is not None:
+        rest_rows = rest.count()
+        rows.update({f: int(totals["rows"]) + rest_rows for f in whole})
+    results = [RuleResult(rule.name, rule.action.value, rows[f] - failed[f], failed[f]) for rule, f in rules]
     for (rule, f), result in zip(rules, results, strict=True):
         if rule.action == Action.FAIL and result.failed:
-            offending = _flag(df, [(rule, f)], read).filter(~F.col(f)).drop(f)
+            offending = _flag(scopes.get(f, df), [(rule, f)], read).filter(~F.col(f)).drop(f)
             row = offending.limit(1).collect()[0].asDict()
             raise ExpectationFailed(
                 f"expectation {rule.name!r} ({rule.describe}) failed on {table}: {result.failed} row(s); "

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.ingest import SourceSpec
+from retailflow.workloads.runtime.joins import join
 from retailflow.workloads.runtime.latest import upsert_latest
 from retailflow.workloads.runtime.ops import NO_DATE, date_text, log_event_dates, partitions_holding
 from retailflow.workloads.runtime.refs import TableRef
@@ -107,11 +108,24 @@ def event_date_of(column: str) -> Callable[[], Column]:
     return lambda: F.to_date(F.to_timestamp(F.col(column)))
 
 
+def previous_dates(ctx: TaskContext, fresh: DataFrame) -> set[str]:
+    """The partitions where the keys of `fresh` (rows about to be rebuilt) live in the stored output now: a
+    correction that moves a record to another date must take it out of its old partition in the same run."""
+    contract = ctx.lake.contracts.get(ctx.output)
+    (column,) = contract.partition_by
+    key = list(contract.business_key)
+    touched = fresh.select(*key).distinct()
+    stored = ctx.lake.read(ctx.output).select(*key, column)
+    return dates_in(join(stored, touched, key), column)
+
+
 def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame], DataFrame]) -> TaskRun:
-    """A table partitioned by event date, built from one bronze input: only the dates present in newly loaded
-    bronze rows are rebuilt, each from every bronze row of that date (so late and out-of-order updates land in the
-    right partition). Which bronze partitions hold which event dates is logged (`ops.bronze_event_dates`), so a
-    rebuild reads only those."""
+    """A table partitioned by event date, built from one bronze input: the dates present in newly loaded bronze
+    rows are rebuilt, and so are the dates where those rows' keys live now (a correction that moves a record to
+    another date leaves its old one), each from every bronze row of that date (so late and out-of-order updates
+    land in the right partition). A key's latest version is its stored row's or a new one, and both dates are
+    rebuilt, so the rebuild sees both. Which bronze partitions hold which event dates is logged
+    (`ops.bronze_event_dates`), so a rebuild reads only those."""
 
     def pairs(rows: DataFrame) -> DataFrame:
         return rows.select("ingestion_date", event_date().alias("event_date")).distinct()
@@ -123,8 +137,11 @@ def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame],
             outcome = ctx.write_checked(output, build(rows))
             log_event_dates(ctx.lake, source, pairs(rows).collect(), replace=True)
             return outcome
-        loaded = [(partition, day) for partition, day in pairs(ctx.new_rows(source)).collect()]
+        new_rows = ctx.new_rows(source)
+        loaded = [(partition, day) for partition, day in pairs(new_rows).collect()]
         dates = {date_text(d) for _partition, d in loaded}
+        if dates:
+            dates |= previous_dates(ctx, build(new_rows))
         holding = partitions_holding(ctx.lake, source, dates)
         if holding is None:  # never logged (a lakehouse from before the log): log every bronze partition once
             log_event_dates(ctx.lake, source, pairs(rows).collect(), replace=True)
