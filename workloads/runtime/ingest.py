@@ -5,8 +5,10 @@ exactly one place: the bronze table, or `ops.quarantine` with its raw text, file
 schema does not know are kept in `_rescued_data` (a JSON object), never dropped.
 
 Files are checked in Python before the batch (the local engine fails a whole read on one invalid UTF-8 byte): an
-empty, undecodable or unreadable file is quarantined whole; a file that vanished since listing is logged and left
-for the next run (it is not in the ledger, so it will be picked up then).
+empty, undecodable or unreadable file is quarantined whole; a file that vanished since listing, or is still being
+written, is logged and left for the next run (it is not in the ledger, so it will be picked up then). A ledgered file
+whose size changed is an error naming it: RAW is immutable. A file name the engine would read as a glob pattern is
+read through Python instead.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, DateType, StringType, StructType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
-from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, utcnow
+from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, sql_string, utcnow
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.tables import Lakehouse
 
@@ -44,10 +46,17 @@ AUDIT_COLUMNS = (
 )
 CSV_FIELD = r'(?:^|,)("(?:[^"]|"")*"|[^,]*)'
 PARTITION = re.compile(r"^ingestion_date=(\d{4}-\d{2}-\d{2})$")
+GLOB_CHARACTERS = frozenset("*?[]{}")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the engines' text reader splits lines
+BYTE_ORDER_MARK = "\ufeff"
 RAW_PREVIEW_CHARS = 65_536
 # A JSON line's unknown fields are read one by one by path when there are at most this many, each a plain name.
 RESCUE_BY_PATH = 4
 PATH_NAMES = r"^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$"
+
+
+class RawFileChanged(RuntimeError):
+    """A RAW file differs from what was ingested from it (RAW is immutable)."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def list_raw_files(
 class GateResult:
     readable: list[tuple[RawFile, str]]  # file, its first line (the CSV header)
     rejected: list[tuple[RawFile, str, str]]  # file, reason, raw preview
-    vanished: list[RawFile]
+    vanished: list[RawFile]  # gone since listing, or still being written (its size changed): retried next run
 
 
 def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
@@ -143,6 +152,9 @@ def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
         try:
             with open(raw.path, "rb") as handle:
                 head = handle.read(1 << 20)
+                if os.fstat(handle.fileno()).st_size != raw.size:  # still being written: next run takes it whole
+                    vanished.append(raw)
+                    continue
                 if not head:
                     rejected.append((raw, "empty file: no records", ""))
                     continue
@@ -303,6 +315,7 @@ def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) ->
     path can read, or telling an object followed by junk from an object without known fields)."""
     names = spec.schema.fieldNames()
     oversized = F.octet_length("value") > max_line_bytes
+    lines = lines.withColumn("value", F.regexp_replace("value", "^" + BYTE_ORDER_MARK, ""))
     frame = lines.select(
         "value",
         "_source_file",
@@ -343,8 +356,9 @@ def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) ->
 
 
 def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_bytes: int) -> DataFrame:
-    """CSV of one file (one header): fields by header name, quote-aware; ragged lines are quarantined."""
-    header_names = [h.strip().strip('"') for h in re.findall(CSV_FIELD, header)]
+    """CSV of one file (one header, a byte-order mark before it ignored): fields by header name, quote-aware;
+    ragged lines, and the pieces of a record whose quoted value holds a line break, are quarantined."""
+    header_names = [h.strip().strip('"') for h in re.findall(CSV_FIELD, header.removeprefix(BYTE_ORDER_MARK))]
     fields = F.regexp_extract_all("value", F.lit(CSV_FIELD), 1)
     rows = lines.filter(F.col("value") != header).select("value", "_source_file", fields.alias("_fields"))
 
@@ -365,6 +379,10 @@ def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_by
     structural = (
         F.when(F.octet_length("value") > max_line_bytes, F.lit(f"line exceeds {max_line_bytes} bytes"))
         .when(F.trim("value") == "", F.lit("blank line"))
+        .when(
+            (F.length("value") - F.length(F.regexp_replace("value", '"', ""))) % 2 == 1,
+            F.lit("unterminated quoted field: a quoted value holds a line break, which splits the record"),
+        )
         .when(
             F.size("_fields") != len(header_names),
             F.concat(F.lit(f"expected {len(header_names)} fields, got "), F.size("_fields").cast("string")),
@@ -426,9 +444,10 @@ class Ingestor:
         self.run_id = run_id
         self.max_line_bytes = max_line_bytes
 
-    def committed_files(self, source: str) -> set[str]:
-        ledger = self.lake.read(LEDGER)
-        return {r[0] for r in ledger.filter(F.col("source") == source).select("file_path").collect()}
+    def committed_files(self, source: str) -> dict[str, int]:
+        """Each ledgered file of the source, with the size it had when it was ingested."""
+        ledger = self.lake.read(LEDGER).filter(F.col("source") == source)
+        return {r[0]: int(r[1]) for r in ledger.select("file_path", "file_size").collect()}
 
     def forget(self, spec: SourceSpec, files: Sequence[RawFile], ledgered: bool = True) -> None:
         """Remove every trace of `files` (bronze rows, quarantine rows, ledger entries): for a replay, or to clean
@@ -436,7 +455,7 @@ class Ingestor:
         which rarely left anything, so one query looks before any delete runs)."""
         if not files:
             return
-        paths = ", ".join("'" + f.path.replace("'", "''") + "'" for f in files)
+        paths = ", ".join(sql_string(f.path) for f in files)
         # The partition predicate prunes bronze to the files' ingestion dates: a long path's column statistics are
         # truncated, so without it every delete scanned all of bronze.
         dates = date_literals({f.ingestion_date for f in files})
@@ -467,6 +486,14 @@ class Ingestor:
             new = listed
         else:
             done = self.committed_files(spec.name)
+            changed = [f for f in listed if f.path in done and done[f.path] != f.size]
+            if changed:
+                first = changed[0]
+                raise RawFileChanged(
+                    f"{first.path}: changed after it was ingested ({done[first.path]} bytes then, {first.size} now); "
+                    "RAW is immutable: restore the file, or deliver the change as a new file"
+                    + (f" (+{len(changed) - 1} more changed)" if len(changed) > 1 else "")
+                )
             new = [f for f in listed if f.path not in done]
             # A batch that crashed after writing but before its ledger commit left rows behind: remove them.
             self.forget(spec, new, ledgered=False)
@@ -477,7 +504,7 @@ class Ingestor:
         gate = gate_files(new, binary=spec.format == "parquet")
         for vanished in gate.vanished:
             log.warning(
-                "raw file vanished before it could be read; it stays unledgered and is retried next run",
+                "raw file vanished or changed size since it was listed; it stays unledgered and is retried next run",
                 extra={"fields": {"source": spec.name, "file": vanished.path}},
             )
         result.skipped_vanished = [f.path for f in gate.vanished]
@@ -551,10 +578,28 @@ class Ingestor:
         return result
 
     def _parse_file(self, spec: SourceSpec, raw: RawFile, first_line: str) -> DataFrame:
-        spark = self.lake.spark
         if spec.format == "parquet":
-            return parse_parquet(spark.read.parquet(raw.path), spec, raw.path)
-        lines = spark.read.text(raw.path).withColumn("_source_file", F.lit(raw.path))
+            return parse_parquet(self._read_parquet(raw.path), spec, raw.path)
+        lines = self._read_lines(raw.path).withColumn("_source_file", F.lit(raw.path))
         if spec.format == "json":
             return parse_json_lines(lines, spec, self.max_line_bytes)
         return parse_csv_lines(lines, spec, first_line, self.max_line_bytes)
+
+    def _read_lines(self, path: str) -> DataFrame:
+        """A text file's lines (`value`). Engines read a path as a glob pattern, so a name with glob characters
+        (`orders[1].jsonl`, `orders*.jsonl`) would read other files, or none: such a file is read here instead."""
+        if not GLOB_CHARACTERS.intersection(path):
+            return self.lake.spark.read.text(path)
+        with open(path, encoding="utf-8", newline="") as handle:
+            lines = LINE_BREAK.split(handle.read())
+        if lines and lines[-1] == "":
+            lines.pop()  # the line break that ends the last line starts no line of its own
+        return self.lake.spark.createDataFrame([(line,) for line in lines], "value string")
+
+    def _read_parquet(self, path: str) -> DataFrame:
+        """A Parquet file; one whose name has glob characters is read here (see `_read_lines`)."""
+        if not GLOB_CHARACTERS.intersection(path):
+            return self.lake.spark.read.parquet(path)
+        import pyarrow.parquet as pq  # on every engine this path reaches: Databricks runtimes and the local group
+
+        return self.lake.spark.createDataFrame(pq.read_table(path))

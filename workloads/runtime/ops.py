@@ -37,6 +37,12 @@ def date_text(value: object) -> str:
     return NO_DATE if value is None else str(value)
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal of any text: Spark SQL escapes with backslashes (a doubled quote is two adjacent
+    literals, which drops the quote)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def date_literals(dates: Iterable[str]) -> str:
     """ISO dates as a SQL list of date literals (for `IN (...)` predicates that prune date partitions)."""
     return ", ".join(f"DATE'{d}'" for d in sorted(dates))

@@ -114,6 +114,8 @@ def previous_dates(ctx: TaskContext, fresh: DataFrame) -> set[str]:
     contract = ctx.lake.contracts.get(ctx.output)
     (column,) = contract.partition_by
     key = list(contract.business_key)
+    if column in key:  # the date is part of the key: a record cannot move to another date
+        return set()
     touched = fresh.select(*key).distinct()
     stored = ctx.lake.read(ctx.output).select(*key, column)
     return dates_in(join(stored, touched, key), column)

@@ -6,6 +6,9 @@ A reference `schema.table` is `<catalog>.<schema>.<table>` in Unity Catalog on D
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +23,37 @@ if TYPE_CHECKING:
     from retailflow.workloads.runtime.contracts import ContractRegistry
 
 FaultHook = Callable[[str, TableRef], None]
+
+
+COMMIT = re.compile(r"\d{20}\.json")
+
+
+class DamagedTable(RuntimeError):
+    """A table's transaction log is damaged: the message names the table and the commit."""
+
+
+def check_newest_commit(ref: TableRef, log_dir: Path) -> None:
+    """A local table's newest commit must be whole: an empty or cut-off commit file is read as a valid, smaller
+    commit (rows silently missing) or fails without naming the table. Delta writes a commit in one rename, so a
+    damaged one was damaged after the fact (a full disk, a copy cut short)."""
+    commits = sorted((e for e in os.scandir(log_dir) if COMMIT.fullmatch(e.name)), key=lambda e: e.name)
+    if not commits:
+        return
+    newest = commits[-1]
+    text = Path(newest.path).read_text(encoding="utf-8", errors="replace")
+    problem = "is empty" if not text.strip() else None
+    if problem is None:
+        try:
+            for line in text.splitlines():
+                if line.strip():
+                    json.loads(line)
+        except json.JSONDecodeError as err:
+            problem = f"is cut off or corrupt (line {err.lineno}: {err.msg})"
+    if problem:
+        raise DamagedTable(
+            f"table {ref}: its newest commit {newest.path} {problem}; restore it from a backup, or remove it to "
+            "go back to the previous version"
+        )
 
 
 class Lakehouse:
@@ -72,6 +106,7 @@ class Lakehouse:
         if not self.exists(ref):
             return self.spark.createDataFrame([], self.contracts.get(ref).schema)
         if self.root is not None:
+            check_newest_commit(ref, self.path(ref) / "_delta_log")
             reader = self.spark.read.format("delta")
             if version is not None:
                 reader = reader.option("versionAsOf", version)
