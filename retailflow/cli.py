@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,10 @@ console = Console()
 errors = Console(stderr=True)
 
 GITHUB_HOSTED_RUNNER = "ubuntu-24.04"
+STOPPED = (
+    "[bold red]retailflow:[/] {what}: stopped; the engine is stopped and nothing half-written is kept "
+    "(tables commit whole, the ledger after them): the next run resumes where this one stopped"
+)
 
 
 class CliError(Exception):
@@ -311,6 +316,10 @@ def _print_summary(summary: RunSummary) -> None:
     for report in summary.reports:
         if report.error:
             errors.print(f"[red]{report.task}[/]: {report.error}", highlight=False, soft_wrap=True)
+    if summary.paths_skipped:
+        console.print(
+            f"[yellow]{summary.paths_skipped} RAW path(s) skipped[/]: not data files (each is in the log with why)"
+        )
     console.print(f"{len(summary.reports)} task(s) in {summary.seconds:.1f} s")
 
 
@@ -429,9 +438,29 @@ def docs(
     console.print("README.md generated sections rewritten")
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM: unwinds the run (the local engine is stopped, the lakehouse lock released) past typer,
+    which would turn a KeyboardInterrupt into its own abort."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
 def main() -> None:
+    # Installed, not inherited: a shell's background job starts with SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
     try:
         app()
     except (ConfigError, CliError, ProjectNotFound) as err:
         errors.print(f"[bold red]retailflow:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except Stopped as stop:
+        what = "interrupted" if stop.signum == signal.SIGINT else "terminated (SIGTERM)"
+        errors.print(STOPPED.format(what=what), highlight=False, soft_wrap=True)
+        sys.exit(128 + stop.signum)

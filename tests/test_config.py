@@ -43,7 +43,22 @@ def edit(env_dir: Path, name: str, change) -> None:
 BAD_EDITS = {
     "missing field": (lambda d: d["network"].pop("vnet_cidr"), "network.vnet_cidr", "required field is missing"),
     "wrong type": (lambda d: d["storage"].update(soft_delete_days="seven"), "storage.soft_delete_days", "integer"),
-    "unknown key": (lambda d: d["workspace"].update(public_acess=True), "workspace.public_acess", "unknown key"),
+    "unknown key": (
+        lambda d: d["workspace"].update(public_acess=True),
+        "workspace.public_acess",
+        "unknown key 'public_acess' (did you mean 'public_network_access'?)",
+    ),
+    "true as a number": (lambda d: d["jobs"].update(max_retries=True), "jobs.max_retries", "valid integer"),
+    "unknown time zone": (
+        lambda d: d["jobs"]["schedule"].update(timezone="Mars/Olympus_Mons"),
+        "jobs.schedule.timezone",
+        "unknown time zone 'Mars/Olympus_Mons'",
+    ),
+    "a 26-digit number": (
+        lambda d: d["budget"].update(monthly_amount=10**25),
+        "budget.monthly_amount",
+        "less than or equal to 100000000",
+    ),
     "malformed CIDR": (lambda d: d["network"].update(vnet_cidr="10.10.0/33"), "network.vnet_cidr", "IPv4"),
     "overlapping subnets": (
         lambda d: d["network"].update(container_subnet_cidr="10.10.2.0/24"),
@@ -133,3 +148,27 @@ def test_cli_reports_a_bad_file_in_one_line_without_traceback(env_dir: Path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "network.host_subnet_cidr" in result.stderr and "dev.yaml" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "name: dev\nname: dev\nkind: standard\n",
+            r"dev\.yaml: line 2, column 1: not valid YAML \(duplicate key 'name'",
+        ),
+        ("name: " + "[" * 5000 + "]" * 5000 + "\n", r"dev\.yaml: nested too deeply to be a configuration"),
+    ],
+    ids=["duplicate key", "deep nesting"],
+)
+def test_yaml_that_is_not_a_configuration_is_one_line_naming_the_file(env_dir: Path, text: str, expected: str):
+    (env_dir / "dev.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=expected) as raised:
+        load_environment("dev", env_dir)
+    assert "\n" not in str(raised.value)
+
+
+def test_an_impossible_generator_start_date_is_refused_where_it_is_written(env_dir: Path):
+    edit(env_dir, "local", lambda d: d["generator"].update(start_date="2026-02-30"))
+    with pytest.raises(ConfigError, match=r"local\.yaml: generator\.start_date: '2026-02-30' is not a calendar date"):
+        load_local(env_dir)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,30 +33,62 @@ def _environments_dir(directory: Path | None) -> Path:
     return Path(configured) if configured else project_root() / "environments"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (it is given twice)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such environment file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
         raise ConfigError(f"{path}: {where}: not valid YAML ({getattr(err, 'problem', err)})") from None
     except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: not UTF-8 text ({err.reason})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a configuration") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(data).__name__}")
     return data
 
 
-def _describe(err: ValidationError, path: Path) -> str:
+def _did_you_mean(model: type[BaseModel], location: tuple[int | str, ...]) -> str:
+    """` (did you mean X?)` for a misspelt key, from the settings the model has at that place."""
+    for part in location[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field is not None else None
+        nested = [
+            a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        if not nested:
+            return ""
+        model = nested[0]
+    close = difflib.get_close_matches(str(location[-1]), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else " (not a setting)"
+
+
+def _describe(err: ValidationError, path: Path, model: type[BaseModel]) -> str:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "(top level)"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == "extra_forbidden":
-        message = "unknown key (not a setting; check the spelling)"
+        message = f"unknown key {first['loc'][-1]!r}" + _did_you_mean(model, first["loc"])
     elif "input" in first and first["type"] not in ("value_error",) and not isinstance(first["input"], dict):
         message = f"{message} (got {first['input']!r})"
     more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
@@ -65,7 +99,7 @@ def _validate(model: type[M], data: dict[str, Any], path: Path) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(err, path)) from None
+        raise ConfigError(_describe(err, path, model)) from None
 
 
 def environment_names(directory: Path | None = None) -> list[str]:

@@ -5,11 +5,13 @@ Every model forbids unknown keys, so a typo in a YAML file is an error that name
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
+import zoneinfo
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from retailflow.config.cron import validate_quartz_cron
 from retailflow.naming import catalog_name, stack_name
@@ -117,13 +119,13 @@ class NetworkSettings(Strict):
 
 class StorageSettings(Strict):
     replication: Literal["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"]
-    soft_delete_days: int = Field(ge=1, le=365)
+    soft_delete_days: StrictInt = Field(ge=1, le=365)
     customer_managed_key: bool = False
 
 
 class KeyVaultSettings(Strict):
     sku: Literal["standard", "premium"]
-    soft_delete_retention_days: int = Field(ge=7, le=90)
+    soft_delete_retention_days: StrictInt = Field(ge=7, le=90)
 
 
 class WorkspaceSettings(Strict):
@@ -132,7 +134,7 @@ class WorkspaceSettings(Strict):
     customer_managed_keys: bool = False
     # Where a public workspace may be reached from (its IP access list); a public workspace needs at least one.
     ip_access_list: list[ipaddress.IPv4Network] = Field(default_factory=list)
-    token_lifetime_days: int = Field(default=90, ge=1, le=365)
+    token_lifetime_days: StrictInt = Field(default=90, ge=1, le=365)
     # The compliance security profile and enhanced security monitoring (an add-on with a price).
     enhanced_security_compliance: bool = False
 
@@ -175,7 +177,7 @@ class JobCluster(Strict):
     spark_version: str = Field(min_length=1)
     node_type_id: str = Field(min_length=1)
     allowed_node_types: list[str] = Field(min_length=1)
-    num_workers: int = Field(ge=0, le=100)
+    num_workers: StrictInt = Field(ge=0, le=100)
 
     @model_validator(mode="after")
     def node_type_allowed(self) -> JobCluster:
@@ -207,14 +209,23 @@ class Schedule(Strict):
         validate_quartz_cron(value)
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Amsterdam)") from None
+        return value
+
 
 class JobSettings(Strict):
     schedule: Schedule
     maintenance_schedule: Schedule
-    task_timeout_seconds: int = Field(ge=60, le=86_400)
-    max_retries: int = Field(ge=0, le=5)
-    min_retry_interval_millis: int = Field(ge=1_000)
-    run_duration_warning_seconds: int = Field(ge=60)
+    task_timeout_seconds: StrictInt = Field(ge=60, le=86_400)
+    max_retries: StrictInt = Field(ge=0, le=5)
+    min_retry_interval_millis: StrictInt = Field(ge=1_000, le=3_600_000)
+    run_duration_warning_seconds: StrictInt = Field(ge=60, le=604_800)
 
 
 class DatabricksAccountSettings(Strict):
@@ -241,8 +252,10 @@ class DeploySettings(Strict):
 class BudgetSettings(Strict):
     """A monthly consumption budget on the environment's resource group, alerting the monitoring action group."""
 
-    monthly_amount: int = Field(ge=1)
-    thresholds_percent: list[int] = Field(default_factory=lambda: [80, 100], min_length=1)
+    monthly_amount: StrictInt = Field(ge=1, le=100_000_000)
+    thresholds_percent: list[Annotated[StrictInt, Field(ge=1, le=1000)]] = Field(
+        default_factory=lambda: [80, 100], min_length=1
+    )
     start_month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -251,7 +264,7 @@ class AlertSettings(Strict):
 
 
 class MonitoringSettings(Strict):
-    log_retention_days: int = Field(ge=30, le=730)
+    log_retention_days: StrictInt = Field(ge=30, le=730)
 
 
 class StateSettings(Strict):
@@ -278,7 +291,7 @@ class Tags(Strict):
 
 class FeatureSettings(Strict):
     base_environment: str = "dev"
-    ttl_days: int = Field(ge=1, le=30)
+    ttl_days: StrictInt = Field(ge=1, le=30)
 
 
 class EnvironmentConfig(Strict):
@@ -308,7 +321,7 @@ class EnvironmentConfig(Strict):
     # Serves the business: private networking, GRS-family storage and a premium vault are enforced.
     production: bool = False
     # A standard environment's place in the promotion order (lower first; leave gaps, e.g. 10, 20, 30).
-    promotion: int | None = Field(default=None, ge=1, le=1000)
+    promotion: StrictInt | None = Field(default=None, ge=1, le=1000)
 
     @model_validator(mode="after")
     def kind_rules(self) -> EnvironmentConfig:
@@ -355,9 +368,9 @@ class EngineSettings(Strict):
     # The resident memory the local engine (a child process) should stay under: before a task, it is restarted when
     # its resident memory plus the largest rise a task of the run has caused would pass this (its allocator keeps
     # memory that large queries freed). None: never restarted.
-    memory_budget_mb: int | None = Field(default=None, ge=128)
+    memory_budget_mb: StrictInt | None = Field(default=None, ge=128, le=1 << 20)
     # Tasks run at once (each waits for the tasks it depends on): small tasks leave cores idle on their own.
-    parallel_tasks: int = Field(default=1, ge=1, le=8)
+    parallel_tasks: StrictInt = Field(default=1, ge=1, le=8)
 
     @model_validator(mode="after")
     def url_for_remote(self) -> EngineSettings:
@@ -368,9 +381,18 @@ class EngineSettings(Strict):
 
 class GeneratorDefaults(Strict):
     scale: float = Field(gt=0, le=100)
-    days: int = Field(ge=1, le=366)
-    seed: int = Field(ge=0)
+    days: StrictInt = Field(ge=1, le=366)
+    seed: StrictInt = Field(ge=0, le=2**32 - 1)
     start_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    @field_validator("start_date")
+    @classmethod
+    def real_date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar date") from None
+        return value
 
 
 class LocalConfig(Strict):
@@ -383,4 +405,4 @@ class LocalConfig(Strict):
     raw: str = Field(min_length=1)
     engine: EngineSettings
     generator: GeneratorDefaults
-    max_line_bytes: int = Field(ge=1024, le=64 * 1024 * 1024)
+    max_line_bytes: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)

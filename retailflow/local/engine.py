@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -187,10 +188,15 @@ class LocalSail:
         if spare is None:
             return None
         try:
-            return spare.result()
+            server, spark = spare.result()
         except EngineError as err:
             log.warning("the spare local engine did not start (%s)", err)
             return None
+        if not server.running:  # it died while it waited: switching to it would fail the next task
+            log.warning("the spare local engine stopped while it waited; starting a new one")
+            server.stop()
+            return None
+        return server, spark
 
     def close(self) -> None:
         self._closed.set()
@@ -311,6 +317,40 @@ class LocalEngine(Engine, TaskHost):
             self._local = None
 
 
+SCRATCH_PREFIX = "retailflow-checkpoints-"
+OWNER_FILE = "owner.pid"
+UNOWNED_GRACE_SECONDS = 3600
+
+
+def remove_stale_scratch(temp_dir: Path) -> list[Path]:
+    """Remove the checkpoint folders of engines whose process is gone (killed before `close()` could remove them):
+    the owner's pid is in each folder; a folder without one is removed once an hour old. Returns what it removed."""
+    removed = []
+    for folder in temp_dir.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = None
+        try:
+            stale = _gone(owner) if owner is not None else time.time() - folder.stat().st_mtime > UNOWNED_GRACE_SECONDS
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    return False
+
+
 def start_local(memory_budget_mb: int | None = None, log_file: Path | None = None) -> LocalEngine:
     """A local Sail engine (a child process) and a session connected to it. With `memory_budget_mb`, `renew()`
     restarts the engine between tasks once its resident memory is over the budget. The engine's own log goes to
@@ -318,7 +358,9 @@ def start_local(memory_budget_mb: int | None = None, log_file: Path | None = Non
 
     Checkpoints (frames computed once, then checked and written from files) go to a private scratch directory
     that `close()` removes."""
-    scratch = Path(tempfile.mkdtemp(prefix="retailflow-checkpoints-"))
+    remove_stale_scratch(Path(tempfile.gettempdir()))
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    (scratch / OWNER_FILE).write_text(str(os.getpid()))
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -48,6 +48,11 @@ class RunSummary:
     parallel_tasks: int = 1
 
     @property
+    def paths_skipped(self) -> int:
+        """RAW paths that are not data files, over every task (each is logged with its reason)."""
+        return sum(r.outcome.paths_skipped for r in self.reports)
+
+    @property
     def ok(self) -> bool:
         return all(r.status == "succeeded" for r in self.reports)
 
@@ -58,6 +63,7 @@ class RunSummary:
             "seconds": round(self.seconds, 3),
             "engine_restarts": self.engine_restarts,
             "parallel_tasks": self.parallel_tasks,
+            "paths_skipped": self.paths_skipped,
             "tasks": [
                 {
                     "task": r.task,
@@ -66,6 +72,7 @@ class RunSummary:
                     "rows_in": r.outcome.rows_in,
                     "rows_out": r.outcome.rows_out,
                     "rows_quarantined": r.outcome.rows_quarantined,
+                    "paths_skipped": r.outcome.paths_skipped,
                     "error": r.error,
                 }
                 for r in self.reports

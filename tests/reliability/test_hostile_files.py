@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from retailflow.workloads.retail.contracts import registry
-from retailflow.workloads.retail.sources import ORDERS, PRODUCTS
+from retailflow.workloads.retail.sources import ORDERS, PRODUCTS, STORE_SALES
 from retailflow.workloads.runtime.ingest import Ingestor, RawFileChanged
 from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE
 from retailflow.workloads.runtime.tables import DamagedTable, Lakehouse
 
-from .test_inputs import land, order
+from .test_inputs import DAY, land, order
 
 HOSTILE_NAMES = [
     "orders[1].jsonl",
@@ -118,3 +120,53 @@ def test_a_damaged_newest_commit_is_an_error_naming_the_table(lake, tmp_path, da
         lake.read(ORDERS.bronze).count()
     assert str(raised.value).startswith(f"table bronze.orders: its newest commit {newest} ")
     assert ("is empty" if damage == "empty" else "is cut off or corrupt") in str(raised.value)
+
+
+def test_what_is_not_a_data_file_is_skipped_with_a_reason_and_counted(lake, tmp_path):
+    raw = tmp_path / "raw"
+    land(raw, "orders", "a.jsonl", order("O1") + "\n")
+    land(raw, "orders", "_SUCCESS", "")
+    land(raw, "orders", ".a.jsonl.crc", "x")
+    (raw / "orders" / f"ingestion_date={DAY}" / "b.jsonl").mkdir()  # a folder named like a data file
+    for folder in ("ingestion_date=2026-1-8", "ingestion_date=2026-02-30", "notes"):
+        (raw / "orders" / folder).mkdir(parents=True)
+        (raw / "orders" / folder / "c.jsonl").write_text(order("LOST") + "\n")
+    result = ingestor(lake, raw).ingest(ORDERS)
+    assert bronze_ids(lake) == ["O1"]
+    why = {Path(path).name: reason for path, reason in result.skipped}
+    assert why == {
+        "_SUCCESS": "a hidden or metadata file (its name starts with . or _)",
+        ".a.jsonl.crc": "a hidden or metadata file (its name starts with . or _)",
+        "b.jsonl": "a folder inside a partition, not a file",
+        "ingestion_date=2026-1-8": "not a partition folder (ingestion_date=YYYY-MM-DD)",
+        "ingestion_date=2026-02-30": "2026-02-30 is not a calendar date",
+        "notes": "not a partition folder (ingestion_date=YYYY-MM-DD)",
+    }
+
+
+def test_a_parquet_file_with_a_list_where_a_number_belongs_is_quarantined_whole(lake, tmp_path):
+    raw = tmp_path / "raw"
+    line = {
+        "transaction_id": "T1",
+        "line_number": 1,
+        "store_id": "ST001",
+        "store_name": "RetailFlow Utrecht 1",
+        "store_city": "Utrecht",
+        "sku": "SKU-00001",
+        "unit_price": 2.5,
+        "sold_at": "2026-03-02T10:00:00+00:00",
+        "customer_id": None,
+    }
+    folder = raw / "store_sales" / f"ingestion_date={DAY}"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([{**line, "quantity": 2}]), folder / "a-good.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([{**line, "transaction_id": "T2", "quantity": [1, 2]}]), folder / "b-list.parquet"
+    )
+    result = ingestor(lake, raw).ingest(STORE_SALES)
+    assert [r["transaction_id"] for r in lake.read(STORE_SALES.bronze).collect()] == ["T1"]
+    (row,) = lake.read(QUARANTINE).collect()
+    assert Path(row["source_file"]).name == "b-list.parquet"
+    assert row["reason"] == "unreadable file: field quantity: column of type array<bigint> cannot be read as int"
+    assert result.rows_loaded == 1 and result.rows_quarantined == 1
+    assert ingestor(lake, raw).ingest(STORE_SALES).files == 0  # ledgered: it does not block the source again

@@ -34,12 +34,14 @@ class TaskOutcome:
     rows_in: int = 0
     rows_out: int = 0
     rows_quarantined: int = 0
+    paths_skipped: int = 0  # RAW paths that are not data files (each logged with its reason)
 
     def __add__(self, other: TaskOutcome) -> TaskOutcome:
         return TaskOutcome(
             self.rows_in + other.rows_in,
             self.rows_out + other.rows_out,
             self.rows_quarantined + other.rows_quarantined,
+            self.paths_skipped + other.paths_skipped,
         )
 
 

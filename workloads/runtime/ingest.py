@@ -28,7 +28,7 @@ from typing import BinaryIO, Literal
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DataType, DateType, StringType, StructType, TimestampType
+from pyspark.sql.types import ArrayType, DataType, DateType, MapType, StringType, StructType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
 from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, sql_string, utcnow
@@ -112,25 +112,42 @@ class IngestResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     skipped_vanished: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # paths not loaded, and why
 
 
 def list_raw_files(
-    raw_root: Path, source: str, from_date: dt.date | None = None, to_date: dt.date | None = None
+    raw_root: Path,
+    source: str,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[RawFile]:
-    """Every file under `<raw>/<source>/ingestion_date=*/`, in date then name order."""
-    files = []
+    """Every file under `<raw>/<source>/ingestion_date=*/`, in date then name order. What is there but is not such
+    a file (a folder named otherwise, a date that is no calendar date, a folder inside a partition, a hidden or
+    `_`-prefixed file) is added to `skipped` with the reason, never passed over without a word."""
+    files: list[RawFile] = []
+    not_loaded = skipped if skipped is not None else []
     base = raw_root / source
     if not base.is_dir():
         return []
     for partition in sorted(base.iterdir()):
         match = PARTITION.match(partition.name)
         if not match or not partition.is_dir():
+            not_loaded.append((str(partition), "not a partition folder (ingestion_date=YYYY-MM-DD)"))
             continue
-        day = dt.date.fromisoformat(match.group(1))
+        try:
+            day = dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            not_loaded.append((str(partition), f"{match.group(1)} is not a calendar date"))
+            continue
         if (from_date and day < from_date) or (to_date and day > to_date):
             continue
         for path in sorted(partition.iterdir()):
-            if path.is_file() and not path.name.startswith((".", "_")):
+            if path.name.startswith((".", "_")):
+                not_loaded.append((str(path), "a hidden or metadata file (its name starts with . or _)"))
+            elif not path.is_file():
+                not_loaded.append((str(path), "a folder inside a partition, not a file"))
+            else:
                 try:
                     files.append(RawFile(str(path), path.stat().st_size, match.group(1)))
                 except FileNotFoundError:
@@ -400,7 +417,26 @@ def parse_csv_lines(lines: DataFrame, spec: SourceSpec, header: str, max_line_by
     )
 
 
+class UnreadableFile(ValueError):
+    """A RAW file whose structure the source's schema cannot read at all (it is quarantined whole)."""
+
+
+def _nested(data_type: DataType) -> bool:
+    return isinstance(data_type, ArrayType | MapType | StructType)
+
+
 def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataFrame:
+    """A Parquet file's rows in the schema's types; a value that does not convert is a row's reason. A column whose
+    structure cannot convert at all (a list where a number belongs) makes the file unreadable (`UnreadableFile`)."""
+    for f in spec.schema.fields:
+        if f.name in frame.columns:
+            actual = frame.schema[f.name].dataType
+            nested = _nested(actual) or _nested(f.dataType)
+            if nested and actual.simpleString() != f.dataType.simpleString():
+                raise UnreadableFile(
+                    f"field {f.name}: column of type {actual.simpleString()} cannot be read as "
+                    f"{f.dataType.simpleString()}"
+                )
     present = set(frame.columns)
     typed, reasons = [], []
     for f in spec.schema.fields:
@@ -480,7 +516,10 @@ class Ingestor:
         to_date: dt.date | None = None,
         replay: bool = False,
     ) -> IngestResult:
-        listed = list_raw_files(self.raw_root, spec.name, from_date, to_date)
+        skipped: list[tuple[str, str]] = []
+        listed = list_raw_files(self.raw_root, spec.name, from_date, to_date, skipped)
+        for path, why in skipped:
+            log.warning("raw path skipped: %s", why, extra={"fields": {"source": spec.name, "path": path}})
         if replay:
             self.forget(spec, listed)
             new = listed
@@ -497,7 +536,7 @@ class Ingestor:
             new = [f for f in listed if f.path not in done]
             # A batch that crashed after writing but before its ledger commit left rows behind: remove them.
             self.forget(spec, new, ledgered=False)
-        result = IngestResult(files=len(new))
+        result = IngestResult(files=len(new), skipped=skipped)
         if not new:
             return result
         batch_id = batch_id_for(self.run_id, spec.name, new)
@@ -510,24 +549,26 @@ class Ingestor:
         result.skipped_vanished = [f.path for f in gate.vanished]
         now = utcnow()
 
-        quarantine_schema = self.lake.contracts.get(QUARANTINE).schema
-        rejected_rows = [
-            (spec.name, "bronze", batch_id, raw.path, preview, reason, self.run_id, now)
-            for raw, reason, preview in gate.rejected
-        ]
-        rejected = self.lake.spark.createDataFrame(rejected_rows, quarantine_schema) if rejected_rows else None
-        loaded: dict[str, int] = {}
-        quarantined: dict[str, int] = {raw.path: 1 for raw, _reason, _preview in gate.rejected}
-        if gate.readable:
-            parsed = reduce(
-                DataFrame.unionByName,
-                [
+        frames, unreadable = [], []
+        for raw, line in gate.readable:
+            try:
+                frames.append(
                     self._parse_file(spec, raw, line).withColumn(
                         "ingestion_date", F.lit(dt.date.fromisoformat(raw.ingestion_date))
                     )
-                    for raw, line in gate.readable
-                ],
-            )
+                )
+            except UnreadableFile as err:  # quarantined whole; the source's other files load
+                unreadable.append((raw, f"unreadable file: {err}", ""))
+        quarantine_schema = self.lake.contracts.get(QUARANTINE).schema
+        rejected_rows = [
+            (spec.name, "bronze", batch_id, raw.path, preview, reason, self.run_id, now)
+            for raw, reason, preview in [*gate.rejected, *unreadable]
+        ]
+        rejected = self.lake.spark.createDataFrame(rejected_rows, quarantine_schema) if rejected_rows else None
+        loaded: dict[str, int] = {}
+        quarantined: dict[str, int] = {raw.path: 1 for raw, _reason, _preview in [*gate.rejected, *unreadable]}
+        if frames:
+            parsed = reduce(DataFrame.unionByName, frames)
             self.lake.write(spec.staging, parsed, mode="overwrite")
             staged = self.lake.read(spec.staging)
             good = staged.filter(F.col("_reason").isNull()).select(

@@ -74,7 +74,7 @@ def ingest(spec: SourceSpec) -> TaskRun:
 
     def run(ctx: TaskContext) -> TaskOutcome:
         result = ctx.ingestor().ingest(spec, ctx.from_date, ctx.to_date, replay=ctx.replay)
-        return TaskOutcome(result.rows_in, result.rows_loaded, result.rows_quarantined)
+        return TaskOutcome(result.rows_in, result.rows_loaded, result.rows_quarantined, len(result.skipped))
 
     return run
 
