@@ -55,30 +55,30 @@ class AccountAccess(Construct):
         self.metastore_assignment = MetastoreAssignment(
             self, "metastore-assignment", provider=account, workspace_id=workspace_id, metastore_id=props.metastore_id
         )
+
+        def admit(id_: str, principal_id: str, permission: str) -> MwsPermissionAssignment:
+            return MwsPermissionAssignment(
+                self,
+                id_,
+                provider=account,
+                workspace_id=workspace_id,
+                principal_id=Token.as_number(principal_id),
+                permissions=[permission],
+            )
+
         self.group_assignments: dict[str, MwsPermissionAssignment] = {}
         for role, group_name in props.groups.items():
             group = DataDatabricksGroup(self, f"group-{role}", provider=account, display_name=group_name)
-            self.group_assignments[role] = MwsPermissionAssignment(
-                self,
-                f"workspace-access-{role}",
-                provider=account,
-                workspace_id=workspace_id,
-                principal_id=Token.as_number(group.id),
-                permissions=["ADMIN" if role == props.admin_role else "USER"],
-            )
+            permission = "ADMIN" if role == props.admin_role else "USER"
+            self.group_assignments[role] = admit(f"workspace-access-{role}", group.id, permission)
         self.job_principal_assignments: dict[str, MwsPermissionAssignment] = {}
         self.run_as_rights: dict[str, AccessControlRuleSet] = {}
         for number, application_id in enumerate(props.job_principals):
             principal = DataDatabricksServicePrincipal(
                 self, f"job-principal-{number}", provider=account, application_id=application_id
             )
-            self.job_principal_assignments[application_id] = MwsPermissionAssignment(
-                self,
-                f"workspace-access-job-principal-{number}",
-                provider=account,
-                workspace_id=workspace_id,
-                principal_id=Token.as_number(principal.id),
-                permissions=["USER"],
+            self.job_principal_assignments[application_id] = admit(
+                f"workspace-access-job-principal-{number}", principal.id, "USER"
             )
             # Authoritative for the principal: the deploy identity may set jobs to run as it; admins manage it.
             self.run_as_rights[application_id] = AccessControlRuleSet(

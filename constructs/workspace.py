@@ -98,23 +98,15 @@ class Workspace(Construct):
         )
         if props.private_access is None:
             return
-        add_private_endpoint(
-            self,
-            ctx,
-            props.private_access,
-            target_id=workspace.id,
-            target_kind="dbw",
-            subresource="databricks_ui_api",
-            dns_zone_key="databricks",
-        )
-        if props.browser_authentication_host:
+        front_end = ["databricks_ui_api"] + ["browser_authentication"] * props.browser_authentication_host
+        for subresource in front_end:
             add_private_endpoint(
                 self,
                 ctx,
                 props.private_access,
                 target_id=workspace.id,
                 target_kind="dbw",
-                subresource="browser_authentication",
+                subresource=subresource,
                 dns_zone_key="databricks",
             )
         # The workspace's storage firewall admits only its private endpoints (and the access connector).
