@@ -28,7 +28,7 @@ $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	@touch $@
 
 lock: $(UV) ## Re-resolve requirements.lock (everything) and requirements-cli.lock (the CLI alone), pinned and hashed
-	$(UV) pip compile pyproject.toml --group deploy --group local --group dev --generate-hashes \
+	$(UV) pip compile pyproject.toml --group deploy --group cdktn --group local --group dev --generate-hashes \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
 	$(UV) pip compile pyproject.toml --generate-hashes \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements-cli.lock

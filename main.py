@@ -2,6 +2,7 @@
 
 import sys
 
+from retailflow.cdk import UnknownFlavour
 from retailflow.config import ConfigError
 from retailflow.node import use_project_node
 
@@ -11,6 +12,6 @@ if __name__ == "__main__":
 
     try:
         app, _ = build_app()
-    except ConfigError as err:
+    except (ConfigError, UnknownFlavour) as err:
         sys.exit(f"retailflow: {err}")
     app.synth()

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformProvider, Token
-
 from constructs import Construct
-from retailflow.naming import network_connectivity_config_name
-from retailflow.providers import (
+from retailflow.cdk import (
     AccessControlRuleSet,
     AccessControlRuleSetGrantRules,
     DataDatabricksGroup,
@@ -20,7 +17,10 @@ from retailflow.providers import (
     MwsNccPrivateEndpointRule,
     MwsNetworkConnectivityConfig,
     MwsPermissionAssignment,
+    TerraformProvider,
+    Token,
 )
+from retailflow.naming import network_connectivity_config_name
 
 SERVICE_PRINCIPAL_USER = "roles/servicePrincipal.user"
 SERVICE_PRINCIPAL_MANAGER = "roles/servicePrincipal.manager"

@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable
-
 from constructs import Construct
+from retailflow.cdk import (
+    ClusterPolicy,
+    ITerraformDependable,
+    SecretAcl,
+    SecretScope,
+    SecretScopeKeyvaultMetadata,
+    ServicePrincipal,
+)
 from retailflow.config.models import JobCluster, ServicePrincipalSettings
 from retailflow.naming import cluster_policy_name, secret_scope_name
-from retailflow.providers import ClusterPolicy, SecretAcl, SecretScope, SecretScopeKeyvaultMetadata, ServicePrincipal
 
 
 @dataclass(frozen=True)

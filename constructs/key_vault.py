@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.config.models import KeyVaultSettings
-from retailflow.constructs.context import PlatformContext
-from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
-from retailflow.providers import (
+from retailflow.cdk import (
     AzureKeyVault,
     KeyVaultKey,
     KeyVaultKeyRotationPolicy,
@@ -16,6 +13,9 @@ from retailflow.providers import (
     KeyVaultNetworkAcls,
     RoleAssignment,
 )
+from retailflow.config.models import KeyVaultSettings
+from retailflow.constructs.context import PlatformContext
+from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
 
 KEY_VAULT_SECRETS_USER = "Key Vault Secrets User"
 

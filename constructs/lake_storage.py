@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.config.models import StorageSettings
-from retailflow.constructs.context import PlatformContext
-from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
-from retailflow.governance import LAKE_CONTAINERS
-from retailflow.providers import (
+from retailflow.cdk import (
     RoleAssignment,
     StorageAccount,
     StorageAccountBlobProperties,
@@ -22,6 +18,10 @@ from retailflow.providers import (
     StorageAccountSasPolicy,
     StorageContainer,
 )
+from retailflow.config.models import StorageSettings
+from retailflow.constructs.context import PlatformContext
+from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.governance import LAKE_CONTAINERS
 
 BLOB_DATA_CONTRIBUTOR = "Storage Blob Data Contributor"
 

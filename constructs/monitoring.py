@@ -9,10 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.config.models import BudgetSettings
-from retailflow.constructs.context import PlatformContext
-from retailflow.naming import action_group_short_name
-from retailflow.providers import (
+from retailflow.cdk import (
     ConsumptionBudgetResourceGroup,
     ConsumptionBudgetResourceGroupNotification,
     ConsumptionBudgetResourceGroupTimePeriod,
@@ -25,6 +22,9 @@ from retailflow.providers import (
     MonitorScheduledQueryRulesAlertV2Action,
     MonitorScheduledQueryRulesAlertV2Criteria,
 )
+from retailflow.config.models import BudgetSettings
+from retailflow.constructs.context import PlatformContext
+from retailflow.naming import action_group_short_name
 
 FAILED_JOB_RUNS_QUERY = 'DatabricksJobs\n| where ActionName == "runFailed"\n| project TimeGenerated, RequestParams'
 

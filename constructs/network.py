@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResource
-
 from constructs import Construct
-from retailflow.config.models import EgressSettings, NetworkSettings
-from retailflow.constructs.context import PlatformContext
-from retailflow.providers import (
+from retailflow.cdk import (
     NatGateway,
     NatGatewayPublicIpAssociation,
     NetworkSecurityGroup,
@@ -26,8 +22,11 @@ from retailflow.providers import (
     SubnetNatGatewayAssociation,
     SubnetNetworkSecurityGroupAssociation,
     SubnetRouteTableAssociation,
+    TerraformResource,
     VirtualNetwork,
 )
+from retailflow.config.models import EgressSettings, NetworkSettings
+from retailflow.constructs.context import PlatformContext
 
 DATABRICKS_DELEGATION_ACTIONS = [
     "Microsoft.Network/virtualNetworks/subnets/join/action",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.constructs.context import PlatformContext
-from retailflow.providers import (
+from retailflow.cdk import (
     PrivateEndpoint,
     PrivateEndpointPrivateDnsZoneGroup,
     PrivateEndpointPrivateServiceConnection,
 )
+from retailflow.constructs.context import PlatformContext
 
 
 @dataclass(frozen=True)

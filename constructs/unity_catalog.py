@@ -10,9 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable, Token
-
 from constructs import Construct
+from retailflow.cdk import (
+    Catalog,
+    DefaultNamespaceSetting,
+    DefaultNamespaceSettingNamespace,
+    ExternalLocation,
+    Grant,
+    Grants,
+    GrantsGrant,
+    ITerraformDependable,
+    Schema,
+    StorageCredential,
+    StorageCredentialAzureManagedIdentity,
+    SystemSchema,
+    Token,
+    Volume,
+    WorkspaceBinding,
+)
 from retailflow.governance import (
     ARTIFACTS_VOLUME,
     LAKE_CONTAINERS,
@@ -24,21 +39,6 @@ from retailflow.governance import (
     principal_grants,
 )
 from retailflow.naming import MANAGED_BY, external_location_name, storage_credential_name
-from retailflow.providers import (
-    Catalog,
-    DefaultNamespaceSetting,
-    DefaultNamespaceSettingNamespace,
-    ExternalLocation,
-    Grant,
-    Grants,
-    GrantsGrant,
-    Schema,
-    StorageCredential,
-    StorageCredentialAzureManagedIdentity,
-    SystemSchema,
-    Volume,
-    WorkspaceBinding,
-)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset
-
 from constructs import Construct
-from retailflow.config.models import ComputeSettings, JobSettings
-from retailflow.naming import job_name
-from retailflow.project import project_root
-from retailflow.providers import (
+from retailflow.cdk import (
+    AssetType,
     File,
+    ITerraformDependable,
     Job,
     JobEmailNotifications,
     JobEnvironment,
@@ -33,7 +30,11 @@ from retailflow.providers import (
     JobTaskDependsOn,
     JobTaskLibrary,
     JobTaskPythonWheelTask,
+    TerraformAsset,
 )
+from retailflow.config.models import ComputeSettings, JobSettings
+from retailflow.naming import job_name
+from retailflow.project import project_root
 from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
 from retailflow.workloads.runtime.graph import PipelineGraph, Workload
 

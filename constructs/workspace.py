@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.config.models import WorkspaceSettings
-from retailflow.constructs.context import PlatformContext
-from retailflow.constructs.network import Network
-from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
-from retailflow.providers import (
+from retailflow.cdk import (
     DatabricksAccessConnector,
     DatabricksAccessConnectorIdentity,
     DatabricksWorkspace,
     DatabricksWorkspaceCustomParameters,
     DatabricksWorkspaceEnhancedSecurityCompliance,
 )
+from retailflow.config.models import WorkspaceSettings
+from retailflow.constructs.context import PlatformContext
+from retailflow.constructs.network import Network
+from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
 
 
 class AccessConnector(Construct):

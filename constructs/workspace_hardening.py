@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from retailflow.providers import (
+from retailflow.cdk import (
     DisableLegacyAccessSetting,
     DisableLegacyAccessSettingDisableLegacyAccess,
     DisableLegacyDbfsSetting,

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from retailflow.cdk import UnknownFlavour
 from retailflow.config import ConfigError, LocalConfig, load_environment, load_local, standard_environments
 from retailflow.project import ProjectNotFound
 
@@ -457,7 +458,7 @@ def main() -> None:
         signal.signal(signum, _stop)
     try:
         app()
-    except (ConfigError, CliError, ProjectNotFound) as err:
+    except (ConfigError, CliError, ProjectNotFound, UnknownFlavour) as err:
         errors.print(f"[bold red]retailflow:[/] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except Stopped as stop:

@@ -6,8 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cdktf import App
-
+from retailflow.cdk import App
 from retailflow.config import ConfigError, load_environment, load_feature_environment, standard_environments
 from retailflow.config.loader import FEATURE_TEMPLATE
 from retailflow.constructs.workload import wheel_output_dir

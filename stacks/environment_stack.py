@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, TerraformStack
-
 from constructs import Construct
+from retailflow.cdk import ResourceGroup, Sleep, TerraformOutput, TerraformStack
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.account_access import AccountAccess, AccountAccessProps
 from retailflow.constructs.context import PlatformContext
@@ -18,7 +17,6 @@ from retailflow.constructs.unity_catalog import SharedStorageProps, UnityCatalog
 from retailflow.constructs.workspace import AccessConnector, Workspace, WorkspaceProps
 from retailflow.constructs.workspace_hardening import WorkspaceHardening, WorkspaceHardeningProps
 from retailflow.governance import ADMIN_ROLE, role_principals
-from retailflow.providers import ResourceGroup, Sleep
 from retailflow.stacks.providers import (
     azure_provider,
     configure_backend,

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cdktf import Fn, TerraformOutput, TerraformStack
-
 from constructs import Construct
+from retailflow.cdk import (
+    DataAzurermDatabricksWorkspace,
+    DataDatabricksServicePrincipal,
+    Fn,
+    Offset,
+    TerraformOutput,
+    TerraformStack,
+)
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.unity_catalog import UnityCatalog, UnityCatalogProps
 from retailflow.governance import role_principals
-from retailflow.providers import DataAzurermDatabricksWorkspace, DataDatabricksServicePrincipal, Offset
 from retailflow.stacks.providers import azure_provider, configure_backend, databricks_provider, time_provider
 from retailflow.stacks.workloads import add_workloads
 from retailflow.wheel import BuiltWheel

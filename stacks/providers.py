@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 
-from cdktf import AzurermBackend, LocalBackend, TerraformStack
-
-from retailflow.config import EnvironmentConfig
-from retailflow.providers import (
+from retailflow.cdk import (
+    AzurermBackend,
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
     AzurermProviderFeaturesStorage,
     DatabricksProvider,
+    LocalBackend,
+    TerraformStack,
     TimeProvider,
 )
+from retailflow.config import EnvironmentConfig
 
 LOCAL_BACKEND_VARIABLE = "RETAILFLOW_LOCAL_BACKEND"
 ACCOUNT_HOST = "https://accounts.azuredatabricks.net"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import ITerraformDependable, TerraformOutput, TerraformStack
-
+from retailflow.cdk import ITerraformDependable, TerraformOutput, TerraformStack
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
 from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps

@@ -53,7 +53,7 @@ def test_each_module_has_one_import_name():
 def test_runtime_package_does_not_import_the_deploy_toolchain():
     result = python(
         "import sys, retailflow.workloads.retail.tasks, retailflow.workloads.runtime.entrypoint;"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('cdktf', 'jsii', 'checkov', 'pysail', 'typer')"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('cdktf', 'cdktn', 'jsii', 'checkov', 'pysail', 'typer')"
         " or m.startswith('retailflow.local')];"
         "print(bad); assert not bad"
     )

@@ -365,7 +365,7 @@ def start_local(memory_budget_mb: int | None = None, log_file: Path | None = Non
         log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         local = LocalSail(scratch, memory_budget_mb << 20 if memory_budget_mb is not None else None, log_file)
-    except EngineError:
+    except BaseException:  # also a signal during start-up: nothing owns the scratch yet (servers stop with us)
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     log.info("local Sail engine on %s", local.server.url)

@@ -119,8 +119,8 @@ def run_local(
     started = time.perf_counter()
     with lakehouse_lock(settings.lakehouse):
         active = engine or open_engine(settings)
-        restarts_before = _restarts(active)
         try:
+            restarts_before = _restarts(active)
             lake = open_lakehouse(active, settings, fault_hook)
             options = RunOptions(
                 raw_root=settings.raw,
