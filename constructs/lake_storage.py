@@ -20,7 +20,7 @@ from retailflow.cdk import (
 )
 from retailflow.config.models import StorageSettings
 from retailflow.constructs.context import PlatformContext
-from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.constructs.private_endpoint import PrivateAccess, add_storage_private_endpoints
 from retailflow.governance import LAKE_CONTAINERS
 
 BLOB_DATA_CONTRIBUTOR = "Storage Blob Data Contributor"
@@ -111,16 +111,7 @@ class LakeStorage(Construct):
             )
             self.container_urls[container] = f"abfss://{container}@{account.name}.dfs.core.windows.net/"
         if props.private_access is not None:
-            for subresource in ("dfs", "blob"):
-                add_private_endpoint(
-                    self,
-                    ctx,
-                    props.private_access,
-                    target_id=account.id,
-                    target_kind="st",
-                    subresource=subresource,
-                    dns_zone_key=subresource,
-                )
+            add_storage_private_endpoints(self, ctx, props.private_access, target_id=account.id, target_kind="st")
         if props.customer_managed_key is not None:
             key_access = RoleAssignment(
                 self,

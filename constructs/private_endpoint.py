@@ -51,3 +51,19 @@ def add_private_endpoint(
         ),
         tags=ctx.tags,
     )
+
+
+def add_storage_private_endpoints(
+    scope: Construct, ctx: PlatformContext, access: PrivateAccess, *, target_id: str, target_kind: str
+) -> None:
+    """The dfs and blob endpoints of a storage account whose firewall admits only its private endpoints."""
+    for subresource in ("dfs", "blob"):
+        add_private_endpoint(
+            scope,
+            ctx,
+            access,
+            target_id=target_id,
+            target_kind=target_kind,
+            subresource=subresource,
+            dns_zone_key=subresource,
+        )

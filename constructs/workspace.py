@@ -15,7 +15,7 @@ from retailflow.cdk import (
 from retailflow.config.models import WorkspaceSettings
 from retailflow.constructs.context import PlatformContext
 from retailflow.constructs.network import Network
-from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint
+from retailflow.constructs.private_endpoint import PrivateAccess, add_private_endpoint, add_storage_private_endpoints
 
 
 class AccessConnector(Construct):
@@ -110,13 +110,6 @@ class Workspace(Construct):
                 dns_zone_key="databricks",
             )
         # The workspace's storage firewall admits only its private endpoints (and the access connector).
-        for subresource in ("dfs", "blob"):
-            add_private_endpoint(
-                self,
-                ctx,
-                props.private_access,
-                target_id=self.dbfs_storage_id,
-                target_kind="dbst",
-                subresource=subresource,
-                dns_zone_key=subresource,
-            )
+        add_storage_private_endpoints(
+            self, ctx, props.private_access, target_id=self.dbfs_storage_id, target_kind="dbst"
+        )
