@@ -164,7 +164,8 @@ def test_deploy_promotes_one_artifact_through_the_environments_in_promotion_orde
 
 
 def runs_of(job: dict) -> str:
-    return "\n".join(step.get("run", "") for step in job["steps"])
+    """The shell of a job's steps (none for a job that calls a reusable workflow)."""
+    return "\n".join(step.get("run", "") for step in job.get("steps", []))
 
 
 def step_using(job: dict, action: str) -> dict:
@@ -206,7 +207,7 @@ def test_plans_are_never_cancelled_mid_run_and_deploys_wait_for_the_lease():
     assert pr["jobs"]["plan"]["concurrency"]["cancel-in-progress"] is False
     for path in WORKFLOWS:
         for name, job in load(path)["jobs"].items():
-            if "plan.sh" in runs_of(job) if "steps" in job else False:
+            if "plan.sh" in runs_of(job):
                 assert job["concurrency"]["cancel-in-progress"] is False, (path.name, name)
     assert "-lock-timeout=" in (SCRIPTS / "apply.sh").read_text()
 
@@ -257,7 +258,7 @@ def test_supply_chain_and_hygiene():
                 assert not uses.startswith("actions/setup-node@"), "Node comes from the project's own install"
                 if uses.startswith("hashicorp/setup-terraform@"):
                     assert step["with"]["terraform_version"] == terraform, f"{path.name}/{name}"
-            text = runs_of(job) if "steps" in job else ""
+            text = runs_of(job)
             if re.search(r"\bmake (install|test|synth)(?![\w-])", text):
                 cache = step_using(job, "actions/cache@")["with"]["key"]
                 assert "hashFiles('requirements.lock', 'package-lock.json'" in cache, f"{path.name}/{name}"

@@ -32,14 +32,22 @@ class DamagedTable(RuntimeError):
     """A table's transaction log is damaged: the message names the table and the commit."""
 
 
-def check_newest_commit(ref: TableRef, log_dir: Path) -> None:
+CommitStamp = tuple[str, int, int]  # the newest commit's file name, size and modification time
+
+
+def check_newest_commit(ref: TableRef, log_dir: Path, verified: CommitStamp | None = None) -> CommitStamp | None:
     """A local table's newest commit must be whole: an empty or cut-off commit file is read as a valid, smaller
     commit (rows silently missing) or fails without naming the table. Delta writes a commit in one rename, so a
-    damaged one was damaged after the fact (a full disk, a copy cut short)."""
+    damaged one was damaged after the fact (a full disk, a copy cut short). Returns the commit's stamp; a commit
+    whose stamp is `verified` (checked before, unchanged since) is not read again."""
     commits = sorted((e for e in os.scandir(log_dir) if COMMIT.fullmatch(e.name)), key=lambda e: e.name)
     if not commits:
-        return
+        return None
     newest = commits[-1]
+    status = newest.stat()
+    stamp = (newest.name, status.st_size, status.st_mtime_ns)
+    if stamp == verified:
+        return stamp
     text = Path(newest.path).read_text(encoding="utf-8", errors="replace")
     problem = "is empty" if not text.strip() else None
     if problem is None:
@@ -54,6 +62,7 @@ def check_newest_commit(ref: TableRef, log_dir: Path) -> None:
             f"table {ref}: its newest commit {newest.path} {problem}; restore it from a backup, or remove it to "
             "go back to the previous version"
         )
+    return stamp
 
 
 class Lakehouse:
@@ -79,6 +88,7 @@ class Lakehouse:
         self.root = root
         self.fault_hook = fault_hook
         self._materialize = materialize
+        self._verified_commits: dict[TableRef, CommitStamp | None] = {}  # read's commit checks, not to repeat them
         self._locks: dict[TableRef, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -106,7 +116,8 @@ class Lakehouse:
         if not self.exists(ref):
             return self.spark.createDataFrame([], self.contracts.get(ref).schema)
         if self.root is not None:
-            check_newest_commit(ref, self.path(ref) / "_delta_log")
+            log_dir = self.path(ref) / "_delta_log"
+            self._verified_commits[ref] = check_newest_commit(ref, log_dir, self._verified_commits.get(ref))
             reader = self.spark.read.format("delta")
             if version is not None:
                 reader = reader.option("versionAsOf", version)
