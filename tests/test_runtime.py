@@ -516,3 +516,13 @@ def test_a_join_stated_naturally_gives_the_rows_and_columns_of_dataframe_join(en
         got = join(left, right, on, how)
         assert got.columns == expected.columns
         assert sorted(map(tuple, got.collect()), key=repr) == sorted(map(tuple, expected.collect()), key=repr)
+
+
+def test_a_task_is_retried_alone_after_an_engine_failure_but_not_after_its_own_error(engine):
+    transport = (
+        "SparkConnectGrpcException: <_InactiveRpcError of RPC that terminated with: status = StatusCode.INTERNAL"
+    )
+    assert engine.retry_alone(transport)
+    assert engine.retry_alone("RuntimeError: Resources exhausted: Failed to allocate additional 8 MB")
+    assert not engine.retry_alone("AnalysisException: [UNRESOLVED_COLUMN] order_idx cannot be resolved")
+    assert not engine.retry_alone("ExpectationFailed: expectation 'order_id_unique' failed on silver.orders")

@@ -38,6 +38,12 @@ def out_of_memory(error: str) -> bool:
     return "Failed to allocate additional" in error or "Resources exhausted" in error
 
 
+def transport_failure(error: str) -> bool:
+    """The client lost or could not decode the engine's answer (an RPC that failed as a call, not a query's own
+    error: seen rarely, with two tasks at once, as a corrupt ConfigResponse)."""
+    return "_InactiveRpcError" in error
+
+
 class SailServerProcess:
     """The local engine: a Sail Spark Connect server in a child process of ours, on loopback (port 0).
 
@@ -294,7 +300,9 @@ class LocalEngine(Engine, TaskHost):
         self.renew()
 
     def retry_alone(self, error: str) -> bool:
-        return out_of_memory(error)
+        """Tasks are idempotent: one that lost its engine's memory pool or its engine's answer runs once more, alone
+        (after a restart, when the engine stopped)."""
+        return out_of_memory(error) or transport_failure(error)
 
     def watching(self, task: str) -> AbstractContextManager[None]:
         return self._local.watching(task) if self._local is not None else nullcontext()
