@@ -522,7 +522,8 @@ def test_a_task_is_retried_alone_after_an_engine_failure_but_not_after_its_own_e
     transport = (
         "SparkConnectGrpcException: <_InactiveRpcError of RPC that terminated with: status = StatusCode.INTERNAL"
     )
-    assert engine.retry_alone(transport)
-    assert engine.retry_alone("RuntimeError: Resources exhausted: Failed to allocate additional 8 MB")
-    assert not engine.retry_alone("AnalysisException: [UNRESOLVED_COLUMN] order_idx cannot be resolved")
-    assert not engine.retry_alone("ExpectationFailed: expectation 'order_id_unique' failed on silver.orders")
+    assert engine.retry_reason(transport) == "a lost answer of the engine"
+    memory = "RuntimeError: Resources exhausted: Failed to allocate additional 8 MB"
+    assert engine.retry_reason(memory) == "lack of engine memory"
+    assert engine.retry_reason("AnalysisException: [UNRESOLVED_COLUMN] order_idx cannot be resolved") is None
+    assert engine.retry_reason("ExpectationFailed: expectation 'order_id_unique' failed on silver.orders") is None

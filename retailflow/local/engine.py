@@ -299,10 +299,14 @@ class LocalEngine(Engine, TaskHost):
     def between_tasks(self) -> None:
         self.renew()
 
-    def retry_alone(self, error: str) -> bool:
-        """Tasks are idempotent: one that lost its engine's memory pool or its engine's answer runs once more, alone
-        (after a restart, when the engine stopped)."""
-        return out_of_memory(error) or transport_failure(error)
+    def retry_reason(self, error: str) -> str | None:
+        """Tasks are idempotent: one that lost its engine's memory pool, or an answer of an engine that still runs,
+        runs once more, alone. One whose engine stopped fails: the run goes on and a rerun completes it."""
+        if out_of_memory(error):
+            return "lack of engine memory"
+        if transport_failure(error) and self._local is not None and self._local.server.running:
+            return "a lost answer of the engine"
+        return None
 
     def watching(self, task: str) -> AbstractContextManager[None]:
         return self._local.watching(task) if self._local is not None else nullcontext()

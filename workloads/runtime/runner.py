@@ -35,9 +35,9 @@ class TaskHost:
     def between_tasks(self) -> None:
         """Called before a task starts while no task runs."""
 
-    def retry_alone(self, error: str) -> bool:
-        """Whether a task that failed with `error` should run once more, alone."""
-        return False
+    def retry_reason(self, error: str) -> str | None:
+        """Why a task that failed with `error` should run once more, alone; None when it should not."""
+        return None
 
     def watching(self, task: str) -> contextlib.AbstractContextManager[None]:
         """Entered around each task's run."""
@@ -166,10 +166,9 @@ def run_graph(
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     key, report = running.pop(future), future.result()
-                    if report.status == "failed" and key not in alone and engine.retry_alone(report.error or ""):
-                        log.warning(
-                            "task failed for lack of engine memory; retrying it alone", extra={"fields": {"task": key}}
-                        )
+                    reason = engine.retry_reason(report.error or "") if report.status == "failed" else None
+                    if reason is not None and key not in alone:
+                        log.warning(f"task failed for {reason}; retrying it alone", extra={"fields": {"task": key}})
                         alone.add(key)
                         waiting.insert(0, key)
                         notify("retrying", report)
