@@ -277,14 +277,18 @@ def _local_settings(
 @app.command()
 def generate(
     out: Annotated[Path | None, typer.Option("--out", help="RAW root to write (default: local.yaml raw).")] = None,
-    scale: Annotated[float | None, typer.Option(min=0.001, max=100, help="1 = about 100k orders.")] = None,
-    days: Annotated[int | None, typer.Option(min=1, max=366)] = None,
+    scale: Annotated[float | None, typer.Option(min=0.001, max=100, help="1 = about 100k orders a week.")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=366, help="Days the folder should hold; only the missing ones are written.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
-    """Write deterministic RAW data for the seven sources, with defects, and its manifest."""
+    """Write deterministic RAW data for the seven sources, with defects and corrections, and its manifest.
+
+    Appends: a folder that holds fewer days keeps its files byte for byte and gets the new days."""
     import datetime as dt
 
-    from retailflow.local.generator import GeneratorSettings
+    from retailflow.local.generator import GeneratorSettings, RawFileDiffers
     from retailflow.local.generator import generate as write_raw
 
     local = load_local()
@@ -296,7 +300,10 @@ def generate(
     )
     target = out or Path(local.raw)
     started = time.perf_counter()
-    manifest = write_raw(target, settings)
+    try:
+        manifest = write_raw(target, settings)
+    except RawFileDiffers as err:
+        raise typer.BadParameter(str(err), param_hint="--out") from None
     console.print(f"RAW written to {target} in {time.perf_counter() - started:.1f} s")
     console.print_json(json.dumps(manifest["sources"]))
 

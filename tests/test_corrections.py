@@ -1,16 +1,19 @@
-"""Corrections that move a record to another business date: an incremental run takes it out of its old partition in
-the same run (docs/semantics.md, "Latest version"), and a key stays unique in the whole table."""
+"""Corrections over days: one that moves a record to another business date leaves its old partition in the same run
+(docs/semantics.md, "Latest version"), a key stays unique in the whole table, and generated days, which carry
+corrections and append without touching the days before, load one at a time to what one full run gives."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 
-from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.generator import GeneratorSettings, RawFileDiffers, generate
 from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime import strategies
@@ -28,8 +31,9 @@ def iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def move_one_order(raw: Path, order_id: str) -> dict:
-    """A later file (the 4th day's) redelivers the order's latest version with its order_ts moved a day later."""
+def move_one_order(raw: Path, order_id: str, days: int = 1, delivered_on: dt.date | None = None) -> dict:
+    """A later file (the 4th day's, unless `delivered_on`) redelivers the order's latest version with its order_ts
+    moved `days` later and a newer updated_at."""
     versions = [
         json.loads(line)
         for path in sorted((raw / "orders").glob("*/*.jsonl"))
@@ -39,11 +43,11 @@ def move_one_order(raw: Path, order_id: str) -> dict:
     latest = max((v for v in versions if "order_ts" in v and "items" in v), key=lambda v: v["updated_at"])
     moved = dict(latest)
     order_ts = dt.datetime.fromisoformat(latest["order_ts"])
-    moved["order_ts"] = iso(order_ts + dt.timedelta(days=1))
+    moved["order_ts"] = iso(order_ts + dt.timedelta(days=days))
     moved["updated_at"] = iso(dt.datetime.fromisoformat(latest["updated_at"]) + dt.timedelta(days=3))
-    folder = raw / "orders" / f"ingestion_date={START + dt.timedelta(days=3)}"
+    folder = raw / "orders" / f"ingestion_date={delivered_on or START + dt.timedelta(days=3)}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "orders-correction.jsonl").write_text(json.dumps(moved) + "\n")
+    (folder / f"orders-correction-{order_id}.jsonl").write_text(json.dumps(moved) + "\n")
     return moved
 
 
@@ -104,8 +108,98 @@ def test_a_key_duplicated_across_partitions_fails_the_write_instead_of_passing(e
         .first()["order_id"]
     )
     move_one_order(raw, order_id)
-    monkeypatch.setattr(strategies, "previous_dates", lambda _ctx, _fresh: set())  # the old partition forgotten
+    # The old partition forgotten: neither rebuilt nor known to hold the key.
+    monkeypatch.setattr(strategies, "previous_dates", lambda _ctx, _fresh: set())
+    monkeypatch.setattr(strategies, "without_keys_living_elsewhere", lambda _ctx, built, _dates: built)
     summary = run_local(settings, engine=engine)
     report = next(r for r in summary.reports if r.task == "silver_orders")
     assert report.status == "failed"
     assert "expectation 'order_id_unique' ((order_id) is unique) failed on silver.orders" in (report.error or "")
+
+
+def digests(root: Path) -> dict[str, tuple[str, int]]:
+    """Every RAW file under `root` (the manifest aside): its sha256 and when it was last written."""
+    return {
+        str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "_manifest.json"
+    }
+
+
+def test_appending_a_day_rewrites_no_existing_file_and_equals_generating_all_days_at_once(tmp_path):
+    settings = GeneratorSettings(scale=0.003, days=4, seed=11, start_date=START)
+    appended, at_once = tmp_path / "appended", tmp_path / "at_once"
+    generate(appended, replace(settings, days=3))
+    before = digests(appended)
+    manifest = generate(appended, settings)
+    after = digests(appended)
+    assert {name: after[name] for name in before} == before
+    new_files = sorted(set(after) - set(before))
+    assert new_files and all(f"ingestion_date={START + dt.timedelta(days=3)}" in name for name in new_files)
+    assert generate(at_once, settings) == manifest
+    assert {name: sha for name, (sha, _) in digests(at_once).items()} == {n: sha for n, (sha, _) in after.items()}
+    assert manifest["settings"]["days"] == 4 and len(manifest["days"]) == 4
+    assert generate(appended, replace(settings, days=2)) == manifest  # nothing to add: every file stays
+    assert digests(appended) == after
+
+
+def test_appending_with_other_settings_names_the_setting_and_writes_nothing(tmp_path):
+    generate(tmp_path, GeneratorSettings(scale=0.003, days=1, seed=11, start_date=START))
+    before = digests(tmp_path)
+    with pytest.raises(RawFileDiffers, match="generated with seed=11, not 12; appending days needs the same seed"):
+        generate(tmp_path, GeneratorSettings(scale=0.003, days=2, seed=12, start_date=START))
+    assert digests(tmp_path) == before
+
+
+GENERATED_CORRECTIONS = {
+    "orders": ("moved_dates", "late_refunds", "redelivered"),
+    "customers": ("older_changes", "late_customers"),
+    "store_sales": ("corrections",),
+    "payments": ("late_refunds",),
+}
+
+
+def test_generated_days_loaded_one_at_a_time_equal_one_full_run(engine, tmp_path):
+    """Rule: Latest version; Orders and revenue (a refund booked on the order's date); Customers (an older change).
+    (docs/semantics.md)"""
+    raw = tmp_path / "raw"
+    daily = LocalRunSettings(lakehouse=tmp_path / "daily", raw=raw)
+    for days in range(1, 6):
+        manifest = generate(raw, GeneratorSettings(scale=0.003, days=days, seed=4, start_date=START))
+        summary = run_local(daily, engine=engine)
+        assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    for source, kinds in GENERATED_CORRECTIONS.items():
+        assert all(manifest["sources"][source].get(kind, 0) > 0 for kind in kinds), manifest["sources"][source]
+    full = LocalRunSettings(lakehouse=tmp_path / "full", raw=raw)
+    assert run_local(full, engine=engine).ok
+    lake, expected = open_lakehouse(engine, daily), open_lakehouse(engine, full)
+    for ref in RESULTS:
+        assert contents(lake, ref) == contents(expected, ref), ref
+
+
+def test_a_moved_record_stays_on_its_new_date_when_its_old_date_is_rebuilt_later(engine, tmp_path):
+    """A run that rebuilds the old date (for another record's update) must not bring back the moved record's older
+    versions there. Rule: Latest version. (docs/semantics.md)"""
+    raw = tmp_path / "raw"
+    generate(raw, GeneratorSettings(scale=0.003, days=3, seed=11, start_date=START))
+    settings = LocalRunSettings(lakehouse=tmp_path / "lake", raw=raw)
+    assert run_local(settings, engine=engine).ok
+    lake = open_lakehouse(engine, settings)
+    on_old_date = (
+        lake.read(PIPELINE.tasks["silver_orders"].outputs[0])
+        .filter((F.col("order_date") == F.lit(OLD_DATE)) & F.col("status").isin("delivered", "shipped"))
+        .orderBy("order_id")
+        .limit(2)
+        .collect()
+    )
+    moved_id, other_id = (row["order_id"] for row in on_old_date)
+    move_one_order(raw, moved_id)
+    assert run_local(settings, engine=engine).ok
+    update = move_one_order(raw, other_id, days=0, delivered_on=START + dt.timedelta(days=4))
+    assert update["order_ts"].startswith(str(OLD_DATE))
+    summary = run_local(settings, engine=engine)
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    orders = lake.read(PIPELINE.tasks["silver_orders"].outputs[0])
+    assert [r["order_date"] for r in orders.filter(F.col("order_id") == moved_id).collect()] == [NEW_DATE]
+    assert [r["order_date"] for r in orders.filter(F.col("order_id") == other_id).collect()] == [OLD_DATE]
+    assert orders.count() == orders.select("order_id").distinct().count()

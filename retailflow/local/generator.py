@@ -1,26 +1,35 @@
-"""Deterministic RAW data for the seven sources, with real-world defects at known rates and a manifest of them.
+"""Deterministic RAW data for the seven sources, day by day, with real-world defects and corrections at known rates
+and a manifest of them.
 
-Each source's generator is a module of `retailflow.local.raw`, registered in `SOURCES` by the name of its
-`SourceSpec` (`workloads/retail/sources.py`); they run in that order, drawing from one random stream, so the same
-seed gives the same bytes. Vectorized: entities and their histories are numpy arrays, DuckDB renders them to JSON
-lines in bulk, Parquet and CSV are written from columns. Scale 1 is 100k orders. Defects are *added* records
-(garbage lines, copies with a required field removed, exact duplicates) or re-orderings, so the clean data stays
-complete and the manifest reconciles exactly with what the pipeline quarantines and loads.
+Each day's files depend only on the seed, the scale, the start date and the day: every (day, purpose) has its own
+random stream (`GeneratorSettings.rng`). So generation appends: asked for more days than a folder holds, it writes
+only the new days and leaves every existing file as it is (RAW is immutable), and generating 3 days then 4 gives the
+bytes of generating 4 at once. What a day delivers on a later day (a refund, a correction that moves an order's
+date, an older customer change, a store-sale correction, a redelivery) is replayed from the days before the first
+new one, without writing them.
+
+Each source is a module of `retailflow.local.raw`, registered in `SOURCES` by the name of its `SourceSpec`
+(`workloads/retail/sources.py`). Memory follows one day, not the whole range. Defects are *added* records (garbage
+lines, copies with a required field removed, exact duplicates) or re-orderings, so the clean data stays complete and
+the manifest reconciles exactly with what the pipeline quarantines and loads.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from retailflow.local.raw import clickstream, customers, defects, inventory, orders, payments, products, store_sales
-from retailflow.local.raw.common import RATES, GeneratorSettings, SourceGenerator, World
+from retailflow.local.raw.common import LOOKBACK_DAYS, RATES, Day, GeneratorSettings, Later, SourceGenerator
 
-__all__ = ["SOURCES", "GeneratorSettings", "generate"]
+__all__ = ["SOURCES", "GeneratorSettings", "RawFileDiffers", "generate"]
 
 SOURCES = (
     SourceGenerator("products", products.generate),
@@ -29,45 +38,121 @@ SOURCES = (
     SourceGenerator("payments", payments.generate),
     SourceGenerator("clickstream", clickstream.generate),
     SourceGenerator("inventory", inventory.generate),
-    SourceGenerator("store_sales", store_sales.generate, writes_files=True),
+    SourceGenerator("store_sales", store_sales.generate, writes_table=True),
 )
 # CSV sources: their header line and extension; every other text source is JSON lines.
 CSV_HEADERS = {"products": products.HEADER, "inventory": inventory.HEADER}
+MANIFEST = "_manifest.json"
+
+
+class RawFileDiffers(ValueError):
+    """A RAW file to write exists with other bytes: RAW is immutable, and the folder was written otherwise."""
 
 
 def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
-    """Write RAW under `out` and return (and write) the manifest."""
+    """Write the days of RAW under `out` that it does not hold yet; return (and write) the manifest of all days."""
+    held = _held_days(out, settings)
+    first_new = len(held)
+    later = Later()
     con = duckdb.connect()
     con.execute("SET threads = 1")
-    world = World(out, settings, np.random.default_rng(settings.seed), con)
-    for source in SOURCES:
-        world.counts(source.name)
     try:
-        for source in (s for s in SOURCES if not s.writes_files):
-            source.generate(world)
-        defects.inject(world)
-        _write_text(world)
-        for source in (s for s in SOURCES if s.writes_files):
-            source.generate(world)
+        for day in range(max(0, first_new - LOOKBACK_DAYS), settings.days):
+            replay = day < first_new
+            counts = _generate_day(out, Day(settings, day, con, later, replay=replay))
+            later.forget_before(day + 1)
+            if not replay:
+                held[settings.date(day).isoformat()] = counts
+                _write_manifest(out, settings, held)
     finally:
         con.close()
-    result = {
-        "settings": {
-            "scale": settings.scale,
-            "days": settings.days,
-            "seed": settings.seed,
-            "start_date": settings.start_date.isoformat(),
-        },
-        "rates": RATES,
-        "sources": {s: dict(sorted(counts.items())) for s, counts in world.manifest.items()},
-    }
-    (out / "_manifest.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return result
+    return _write_manifest(out, settings, held)
 
 
-def _write_text(world: World) -> None:
-    for (source, day), lines in sorted(world.files.lines.items()):
+def _generate_day(out: Path, day: Day) -> dict[str, dict[str, int]]:
+    tables: dict[str, pa.Table] = {}
+    for generator in SOURCES:
+        result = generator.generate(day)
+        if generator.writes_table and result is not None:
+            tables[generator.name] = result
+    if day.replay:
+        return {}
+    defects.inject(day)
+    for source, lines in sorted(day.lines.items()):
         header = CSV_HEADERS.get(source)
-        body = ([header] if header else []) + lines
-        name = f"{source}-{day:03d}.{'csv' if header else 'jsonl'}"
-        (world.folder(source, day) / name).write_text("\n".join(body) + "\n", encoding="utf-8")
+        body = "\n".join(([header] if header else []) + lines) + "\n"
+        name = f"{source}-{day.day:03d}.{'csv' if header else 'jsonl'}"
+        _write_once(day.folder(out, source) / name, body.encode("utf-8"))
+    for source, table in tables.items():
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="snappy")
+        _write_once(day.folder(out, source) / f"{source}-{day.day:03d}.parquet", sink.getvalue().to_pybytes())
+    return {source: dict(sorted(counts.items())) for source, counts in sorted(day.manifest.items())}
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Write a RAW file, atomically; one that exists must hold these bytes already (a day interrupted half-way is
+    written again with the same bytes)."""
+    if path.exists():
+        if path.read_bytes() != data:
+            raise RawFileDiffers(
+                f"{path} exists with other content: RAW files are immutable, and this folder was generated with other "
+                "settings or by another generator; generate into a new folder"
+            )
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _held_days(out: Path, settings: GeneratorSettings) -> dict[str, dict[str, dict[str, int]]]:
+    """The days the folder's manifest records, after checking it was written with these settings."""
+    path = out / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        written, days = manifest["settings"], manifest["days"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise RawFileDiffers(f"{path}: not a manifest of this generator ({err}); generate into a new folder") from err
+    wanted = _settings_record(settings)
+    for key in ("scale", "seed", "start_date"):
+        if written.get(key) != wanted[key]:
+            raise RawFileDiffers(
+                f"{path}: the folder was generated with {key}={written.get(key)!r}, not {wanted[key]!r}; "
+                f"appending days needs the same {key}"
+            )
+    expected = [settings.date(d).isoformat() for d in range(len(days))]
+    if sorted(days) != expected:
+        raise RawFileDiffers(f"{path}: the days it records are not consecutive from {settings.start_date}")
+    return dict(days)
+
+
+def _settings_record(settings: GeneratorSettings, days: int | None = None) -> dict[str, Any]:
+    return {
+        "scale": settings.scale,
+        "days": settings.days if days is None else days,
+        "seed": settings.seed,
+        "start_date": settings.start_date.isoformat(),
+    }
+
+
+def _write_manifest(
+    out: Path, settings: GeneratorSettings, days: dict[str, dict[str, dict[str, int]]]
+) -> dict[str, Any]:
+    totals: dict[str, Counter[str]] = {}
+    for sources in days.values():
+        for source, counts in sources.items():
+            totals.setdefault(source, Counter()).update(counts)
+    manifest = {
+        "settings": _settings_record(settings, len(days)),
+        "rates": RATES,
+        "sources": {s: dict(sorted(c.items())) for s, c in sorted(totals.items())},
+        "days": dict(sorted(days.items())),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / f".{MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(partial, out / MANIFEST)
+    return manifest

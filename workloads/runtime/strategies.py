@@ -121,12 +121,27 @@ def previous_dates(ctx: TaskContext, fresh: DataFrame) -> set[str]:
     return dates_in(join(stored, touched, key), column)
 
 
+def without_keys_living_elsewhere(ctx: TaskContext, built: DataFrame, dates: set[str]) -> DataFrame:
+    """`built` (the rebuilt dates' rows) without the keys whose stored row lives in a date not rebuilt. Such a key
+    got no new version in this run (its date would be rebuilt), so its stored row is its latest, and an older
+    version still among a rebuilt date's bronze rows (before a correction moved the record away) must not return."""
+    contract = ctx.lake.contracts.get(ctx.output)
+    (column,) = contract.partition_by
+    key = list(contract.business_key)
+    if column in key:
+        return built
+    not_rebuilt = F.coalesce(~on_dates(column, dates), F.lit(True))  # a null date is not rebuilt unless NO_DATE is
+    stored = ctx.lake.read(ctx.output).filter(not_rebuilt).select(*key)
+    elsewhere = join(stored, built.select(*key), key)
+    return built.join(elsewhere, key, "left_anti")
+
+
 def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame], DataFrame]) -> TaskRun:
     """A table partitioned by event date, built from one bronze input: the dates present in newly loaded bronze
     rows are rebuilt, and so are the dates where those rows' keys live now (a correction that moves a record to
     another date leaves its old one), each from every bronze row of that date (so late and out-of-order updates
     land in the right partition). A key's latest version is its stored row's or a new one, and both dates are
-    rebuilt, so the rebuild sees both. Which bronze partitions hold which event dates is logged
+    rebuilt, so the rebuild sees both; a key that lives in a date not rebuilt stays there. Which bronze partitions hold which event dates is logged
     (`ops.bronze_event_dates`), so a rebuild reads only those."""
 
     def pairs(rows: DataFrame) -> DataFrame:
@@ -151,7 +166,8 @@ def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame],
             log_event_dates(ctx.lake, source, loaded)
             partitions = set(holding) | {str(p) for p, _d in loaded}
             rows = rows.filter(F.col("ingestion_date").isin([dt.date.fromisoformat(p) for p in sorted(partitions)]))
-        return ctx.write_partitions(output, build(rows.filter(on_dates(event_date(), dates))), dates)
+        built = without_keys_living_elsewhere(ctx, build(rows.filter(on_dates(event_date(), dates))), dates)
+        return ctx.write_partitions(output, built, dates)
 
     return run
 

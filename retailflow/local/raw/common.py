@@ -1,5 +1,5 @@
-"""What every source's generator shares: the run's settings and random stream, the text files being built, the
-manifest, and the entities earlier sources made (the catalog, the customers, the orders)."""
+"""What every source's generator shares: the settings, the random stream of a (day, source), the day being built,
+and the records a day delivers on a later day (corrections, late refunds, redeliveries)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,30 @@ RATES = {
     "malformed": 0.002,
     "missing_required": 0.002,
     "late_customer": 0.03,
+    "older_change": 0.1,
     "refund": 0.04,
     "out_of_order": 0.05,
+    "moved_date": 0.005,
+    "redelivered": 0.01,
+    "store_correction": 0.005,
 }
 N_PRODUCTS = 300
 N_STORES = 12
+ORDERS_PER_DAY_AT_SCALE_1 = 100_000 / 7  # scale 1 is 100k orders a week
+DRIFT_DAY = 3  # from the fourth day on, orders carry `promo_code` and store sales `loyalty_card` (schema drift)
+PRICE_UPDATE_WEEKDAY = 3  # a tenth of the catalog changes price on the fourth day of every week
+LOOKBACK_DAYS = 6  # the latest a record's correction, refund or redelivery arrives after its own day
+
+
+class Stream(IntEnum):
+    """One random stream per (seed, day, purpose): a day's bytes depend on nothing else."""
+
+    CATALOG = 0
+    PRICES = 1
+    CUSTOMERS = 2
+    ORDERS = 3
+    STORE_SALES = 4
+    DEFECTS = 5
 
 
 @dataclass(frozen=True)
@@ -39,12 +59,51 @@ class GeneratorSettings:
     seed: int = 42
     start_date: dt.date = dt.date(2026, 1, 5)
 
+    def rng(self, day: int, stream: Stream, *more: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence([self.seed, day, int(stream), *more]))
+
+    @property
+    def orders_per_day(self) -> int:
+        return max(30, int(ORDERS_PER_DAY_AT_SCALE_1 * self.scale))
+
+    @property
+    def transactions_per_day(self) -> int:
+        return max(15, self.orders_per_day // 2)
+
+    @property
+    def customer_base(self) -> int:
+        """Customers who exist before the first day (all created on day 0)."""
+        return max(40, int(self.orders_per_day * 1.2))
+
+    @property
+    def new_customers_per_day(self) -> int:
+        return max(3, self.orders_per_day // 13)
+
+    def first_customer(self, day: int) -> int:
+        """The index of the first customer created on `day` (day 0 also creates the base)."""
+        return 0 if day == 0 else self.customer_base + day * self.new_customers_per_day
+
+    def customers_by(self, day: int) -> int:
+        """How many customers exist by the end of `day`."""
+        return self.customer_base + (day + 1) * self.new_customers_per_day
+
+    def date(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=day)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.start_date, dt.time())
+
 
 def ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
 
 
 STORE_IDS = ids("ST", np.arange(N_STORES), 3)
+
+
+def customer_ids(numbers: np.ndarray) -> np.ndarray:
+    return ids("C", numbers, 7)
 
 
 def iso(start: dt.datetime, seconds: np.ndarray) -> np.ndarray:
@@ -64,19 +123,18 @@ def group_positions(counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum())) - starts
 
 
-class TextFiles:
-    """Lines per (source, day), written once in a stable order."""
+def pick(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:
+    """A boolean mask over `eligible`'s rows: about `rate` of the eligible ones, at least one when any is eligible."""
+    chosen = np.zeros(len(eligible), dtype=bool)
+    candidates = np.flatnonzero(eligible)
+    if len(candidates):
+        chosen[rng.choice(candidates, size=max(1, int(len(candidates) * rate)), replace=False)] = True
+    return chosen
 
-    def __init__(self) -> None:
-        self.lines: dict[tuple[str, int], list[str]] = {}
 
-    def add(self, source: str, days: np.ndarray, lines: list[str]) -> None:
-        order = np.argsort(days, kind="stable")
-        sorted_days = days[order]
-        bounds = np.flatnonzero(np.diff(sorted_days)) + 1
-        for chunk in np.split(order, bounds):
-            if len(chunk):
-                self.lines.setdefault((source, int(days[chunk[0]])), []).extend(lines[i] for i in chunk)
+def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """`rows` of `table`, their `row_id` (the first column) renumbered in that order."""
+    return table.take(rows).set_column(0, "row_id", pa.array(np.arange(len(rows))))
 
 
 def json_lines(con: duckdb.DuckDBPyConnection, table: pa.Table) -> list[str]:
@@ -89,62 +147,81 @@ def json_lines(con: duckdb.DuckDBPyConnection, table: pa.Table) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Catalog:
-    skus: np.ndarray
-    prices: np.ndarray  # after the half-way price update
-
-
-@dataclass(frozen=True)
-class Customers:
-    ids: np.ndarray
-    signup_day: np.ndarray
-
-
-@dataclass(frozen=True)
 class Orders:
-    day: np.ndarray
+    """A day's orders, as the sources that follow orders (payments, clickstream) need them."""
+
+    first: int  # the global index of the day's first order
     seconds: np.ndarray
     buyer: np.ndarray
     kind: np.ndarray  # 0 cancelled, 1 shipped, 2 delivered, 3 delivered then refunded
     totals: np.ndarray
     n_items: np.ndarray
     item_sku: np.ndarray
+    refund_day: np.ndarray  # the day a refunded order's refund arrives (its own day or up to 5 later)
+    refund_seconds: np.ndarray
 
 
 @dataclass
-class World:
-    """One generation run: each source reads what it needs and adds its files and manifest counts. Sources draw
-    from one random stream in a fixed order, so the same seed gives the same bytes."""
+class Later:
+    """What earlier days deliver on later ones: text lines and Parquet rows per (source, day)."""
 
-    out: Path
+    lines: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    tables: dict[tuple[str, int], list[pa.Table]] = field(default_factory=dict)
+    counts: dict[tuple[str, int], Counter[str]] = field(default_factory=dict)
+
+    def add_lines(self, source: str, days: np.ndarray, lines: list[str], *counters: str) -> None:
+        """`lines` delivered on `days` (one each), counted under `counters` in the manifest of the day each arrives."""
+        for day, line in zip(days.tolist(), lines, strict=True):
+            self.lines.setdefault((source, day), []).append(line)
+            self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, 1))
+
+    def add_table(self, source: str, days: np.ndarray, table: pa.Table, *counters: str) -> None:
+        for day in np.unique(days).tolist():
+            rows = table.filter(pa.array(days == day))
+            self.tables.setdefault((source, day), []).append(rows)
+            self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, rows.num_rows))
+
+    def forget_before(self, day: int) -> None:
+        for store in (self.lines, self.tables, self.counts):
+            for key in [k for k in store if k[1] < day]:
+                del store[key]
+
+
+@dataclass
+class Day:
+    """One day being generated. `replay` is set when the day's files exist already and the day runs only to learn
+    what it delivers later (an append to a folder that holds the days before)."""
+
     settings: GeneratorSettings
-    rng: np.random.Generator
+    day: int
     con: duckdb.DuckDBPyConnection
-    files: TextFiles = field(default_factory=TextFiles)
+    later: Later
+    replay: bool = False
+    lines: dict[str, list[str]] = field(default_factory=dict)
     manifest: dict[str, Counter[str]] = field(default_factory=dict)
-    catalog: Catalog | None = None
-    customers: Customers | None = None
     orders: Orders | None = None
 
     @property
-    def days(self) -> int:
-        return self.settings.days
-
-    @property
     def start(self) -> dt.datetime:
-        return dt.datetime.combine(self.settings.start_date, dt.time())
-
-    @property
-    def n_orders(self) -> int:
-        return max(200, int(100_000 * self.settings.scale))
+        return self.settings.start
 
     def counts(self, source: str) -> Counter[str]:
         return self.manifest.setdefault(source, Counter())
 
-    def folder(self, source: str, day: int) -> Path:
-        folder = self.out / source / f"ingestion_date={(self.settings.start_date + dt.timedelta(days=day)).isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+    def add_lines(self, source: str, lines: list[str]) -> None:
+        self.lines.setdefault(source, []).extend(lines)
+
+    def arrived(self, source: str) -> list[str]:
+        """The lines earlier days deliver today, counted in today's manifest."""
+        self.counts(source).update(self.later.counts.get((source, self.day), Counter()))
+        return self.later.lines.get((source, self.day), [])
+
+    def arrived_tables(self, source: str) -> list[pa.Table]:
+        self.counts(source).update(self.later.counts.get((source, self.day), Counter()))
+        return self.later.tables.get((source, self.day), [])
+
+    def folder(self, out: Path, source: str) -> Path:
+        return out / source / f"ingestion_date={self.settings.date(self.day).isoformat()}"
 
     def need(self, what: str) -> Any:
         value = getattr(self, what)
@@ -155,9 +232,10 @@ class World:
 
 @dataclass(frozen=True)
 class SourceGenerator:
-    """How one RAW source is made: `generate(world)` adds its lines to `world.files` (text sources, written after
-    the defects are injected) or writes its own files (`writes_files`)."""
+    """How one RAW source is made for a day: `generate(day)` adds the day's lines (text sources, written after the
+    defects are injected) or returns its Parquet table (`writes_table`), and hands what it delivers on later days
+    to `day.later`."""
 
     name: str
-    generate: Callable[[World], None]
-    writes_files: bool = False
+    generate: Callable[[Day], Any]
+    writes_table: bool = False

@@ -1,9 +1,9 @@
-"""Real-world defects added to the text sources, at known rates, each counted in the manifest: truncated lines,
+"""Real-world defects added to a day's text files, at known rates, each counted in the manifest: truncated lines,
 records missing their required first key, redelivered duplicates, ragged CSV lines."""
 
 from __future__ import annotations
 
-from retailflow.local.raw.common import RATES, World
+from retailflow.local.raw.common import RATES, Day, Stream
 
 REQUIRED_FIRST_KEY = {
     "orders": "order_id",
@@ -11,13 +11,17 @@ REQUIRED_FIRST_KEY = {
     "payments": "payment_event_id",
     "clickstream": "event_id",
 }
+SOURCE_ORDER = ("products", "customers", "orders", "payments", "clickstream", "inventory")
 
 
-def inject(world: World) -> None:
-    rng = world.rng
-    for (source, _day), lines in sorted(world.files.lines.items()):
+def inject(day: Day) -> None:
+    for index, source in enumerate(SOURCE_ORDER):
+        lines = day.lines.get(source)
+        if not lines:
+            continue
+        rng = day.settings.rng(day.day, Stream.DEFECTS, index)
         count = len(lines)
-        counts = world.counts(source)
+        counts = day.counts(source)
         bad: list[str] = []
         if source in REQUIRED_FIRST_KEY:
             for i in rng.choice(count, size=max(1, int(count * RATES["malformed"])), replace=False):
