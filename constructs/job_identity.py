@@ -41,11 +41,17 @@ class JobIdentityProps:
     vault_readable: ITerraformDependable
 
 
+# Standard access mode: the jobs write tables that carry column masks and row filters (runtime.access), which
+# standard compute enforces itself; dedicated compute reads them through serverless filtering and can only merge or
+# append into them (docs/adr/0005-row-and-column-access.md). The runtime needs nothing dedicated compute alone allows.
+JOB_ACCESS_MODE = "USER_ISOLATION"
+
+
 def cluster_policy_definition(cluster: JobCluster, tags: dict[str, str]) -> dict[str, object]:
-    """Unity Catalog single-user access mode, allowed node types, fixed tags. No `autotermination_minutes`: job
-    clusters reject it, even when a policy fixes it."""
+    """Unity Catalog standard access mode (JOB_ACCESS_MODE), allowed node types, fixed tags. No
+    `autotermination_minutes`: job clusters reject it, even when a policy fixes it."""
     definition: dict[str, object] = {
-        "data_security_mode": {"type": "fixed", "value": "SINGLE_USER"},
+        "data_security_mode": {"type": "fixed", "value": JOB_ACCESS_MODE},
         "spark_version": {"type": "fixed", "value": cluster.spark_version},
         "node_type_id": {
             "type": "allowlist",

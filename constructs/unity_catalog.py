@@ -32,6 +32,7 @@ from retailflow.governance import (
     ARTIFACTS_VOLUME,
     LAKE_CONTAINERS,
     LANDING_VOLUME,
+    SCHEMA_PURPOSE,
     SCHEMAS,
     SYSTEM_SCHEMA_READERS,
     Securable,
@@ -145,7 +146,7 @@ class UnityCatalog(Construct):
                 f"schema-{name}",
                 catalog_name=catalog.name,
                 name=name,
-                comment=f"The {name} layer",
+                comment=SCHEMA_PURPOSE.get(name, f"The {name} layer"),
                 force_destroy=props.force_destroy,
                 owner=props.owner,
             )

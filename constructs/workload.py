@@ -7,7 +7,8 @@ pipelines deploy together with one `cdktf deploy retailflow-<env>`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from constructs import Construct
@@ -33,6 +34,7 @@ from retailflow.cdk import (
     TerraformAsset,
 )
 from retailflow.config.models import ComputeSettings, JobSettings
+from retailflow.constructs.job_identity import JOB_ACCESS_MODE
 from retailflow.naming import job_name
 from retailflow.project import project_root
 from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
@@ -79,6 +81,7 @@ class WorkloadJobProps:
     cluster_policy_id: str | None
     tags: dict[str, str]
     run_as_ready: tuple[ITerraformDependable, ...] = ()
+    task_parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # task key -> extra parameters
 
 
 class WorkloadJob(Construct):
@@ -99,6 +102,7 @@ class WorkloadJob(Construct):
                 "catalog": props.catalog,
                 "raw-root": props.landing_volume_path,
                 "engine": "databricks",
+                **props.task_parameters.get(task.key, {}),
             }
             tasks.append(
                 JobTask(
@@ -144,8 +148,7 @@ class WorkloadJob(Construct):
                         num_workers=cluster.num_workers,
                         policy_id=props.cluster_policy_id,
                         apply_policy_default_values=True,
-                        data_security_mode="SINGLE_USER",
-                        single_user_name=props.run_as,
+                        data_security_mode=JOB_ACCESS_MODE,
                         custom_tags=props.tags,
                     ),
                 )

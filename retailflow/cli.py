@@ -270,6 +270,7 @@ def _local_settings(
         engine_memory_budget_mb=local.engine.memory_budget_mb,
         parallel_tasks=local.engine.parallel_tasks,
         verbose=verbose,
+        access=local.access,
     )
     return local, settings
 
@@ -410,6 +411,37 @@ def run(
     summary = execute(raw, lakehouse, only, from_date, to_date, replay, as_json, full_refresh, verbose)
     if not summary.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    sql: Annotated[
+        str, typer.Argument(help='SQL naming tables as schema.table, e.g. "SELECT * FROM gold.dim_customer"')
+    ],
+    role: Annotated[str, typer.Option("--as", help="The role to query as (analytics, pii_reader, gold_reader, ...).")],
+    lakehouse: Annotated[Path | None, typer.Option(help="Local Delta root (default: local.yaml lakehouse).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"columns": [...], "rows": [{...}]}.')] = False,
+) -> None:
+    """Query the local lakehouse as a role sees it on Databricks: its schemas only, PII masked, rows by entitlement."""
+    from retailflow.local.query import QueryRefused, run_as
+    from retailflow.local.run import local_access_rules, open_engine, open_lakehouse
+
+    _, settings = _local_settings(None, lakehouse)
+    engine = open_engine(settings)
+    try:
+        result = run_as(open_lakehouse(engine, settings), local_access_rules(settings), role, sql)
+    except QueryRefused as err:
+        fail(str(err))
+        return
+    finally:
+        engine.close()
+    if as_json:
+        print(json.dumps({"columns": result.columns, "rows": result.rows}, default=str))
+        return
+    table = Table(*result.columns, title=f"as {role}: {len(result.rows)} row(s)")
+    for row in result.rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in result.columns))
+    console.print(table)
 
 
 @app.command()

@@ -10,10 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from retailflow.config.models import ROLES, EnvironmentConfig
+from retailflow.config.models import ROLES, AccessSettings, EnvironmentConfig
+from retailflow.workloads.retail.access import TABLE_RULES
+from retailflow.workloads.runtime.access import AccessRules
 
 LAYERS = ("raw", "bronze", "silver", "gold")
-SCHEMAS = (*LAYERS, "ops")
+GOVERNANCE_SCHEMA = "governance"  # the column mask and row filter functions (runtime.access)
+SCHEMAS = (*LAYERS, "ops", GOVERNANCE_SCHEMA)
+SCHEMA_PURPOSE = {
+    "ops": "Run log, ingest ledger, quarantine, data-quality results",
+    GOVERNANCE_SCHEMA: "Column mask and row filter functions, owned by the admins (runtime.access)",
+}
 LANDING_VOLUME = "raw.landing"
 ARTIFACTS_VOLUME = "ops.artifacts"
 # The lake's containers: one per layer and one for Unity Catalog's managed storage; each is an external location.
@@ -23,6 +30,7 @@ LAKE_CONTAINERS = ("raw", "bronze", "silver", "gold", "unity")
 JOB_PRINCIPAL = "pipeline"
 PRINCIPAL_ROLES = (*ROLES, JOB_PRINCIPAL)
 ADMIN_ROLE = "admin"  # owns every object, MANAGE everywhere
+GOVERNANCE_TASK = "governance_access"  # the graph's task that applies the access rules
 
 # Valid Unity Catalog privileges per securable type.
 VALID_PRIVILEGES: dict[str, frozenset[str]] = {
@@ -85,7 +93,7 @@ VALID_PRIVILEGES: dict[str, frozenset[str]] = {
     ),
 }
 WRITE_PRIVILEGE_PREFIXES = ("MODIFY", "CREATE_", "WRITE_", "ALL_PRIVILEGES", "MANAGE")
-READER_ROLES = ("bronze_reader", "silver_reader", "gold_reader", "analytics")
+READER_ROLES = ("bronze_reader", "silver_reader", "gold_reader", "analytics", "pii_reader")
 
 
 @dataclass(frozen=True, order=True)
@@ -111,6 +119,9 @@ SYSTEM_SCHEMA_READERS: dict[str, tuple[str, ...]] = {
 }
 READ = ("USE_SCHEMA", "SELECT")
 PIPELINE_WRITE = ("USE_SCHEMA", "SELECT", "MODIFY", "CREATE_TABLE")
+# The governance task creates the functions, hands them to the admins and replaces them when a rule changes (MANAGE),
+# and assigns them to tables (EXECUTE). Readers of a masked or filtered table need no privilege on the functions.
+PIPELINE_GOVERNS = ("USE_SCHEMA", "EXECUTE", "CREATE_FUNCTION", "MANAGE")
 
 
 def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Securable, dict[str, tuple[str, ...]]]:
@@ -120,8 +131,14 @@ def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Se
         Securable("schema", "raw"): {"raw_ingestion": ("USE_SCHEMA",), JOB_PRINCIPAL: ("USE_SCHEMA",)},
         Securable("schema", "bronze"): {"bronze_reader": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
         Securable("schema", "silver"): {"silver_reader": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
-        Securable("schema", "gold"): {"gold_reader": READ, "analytics": READ, JOB_PRINCIPAL: PIPELINE_WRITE},
+        Securable("schema", "gold"): {
+            "gold_reader": READ,
+            "analytics": READ,
+            "pii_reader": READ,
+            JOB_PRINCIPAL: PIPELINE_WRITE,
+        },
         Securable("schema", "ops"): {JOB_PRINCIPAL: PIPELINE_WRITE},
+        Securable("schema", GOVERNANCE_SCHEMA): {JOB_PRINCIPAL: PIPELINE_GOVERNS},
         Securable("volume", LANDING_VOLUME): {
             "raw_ingestion": ("READ_VOLUME", "WRITE_VOLUME"),
             JOB_PRINCIPAL: ("READ_VOLUME",),
@@ -139,6 +156,11 @@ def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Se
         if securable != CATALOG:
             roles["admin"] = ("MANAGE",)
     return matrix
+
+
+def access_rules(catalog: str, groups: Mapping[str, str], job_principal: str, access: AccessSettings) -> AccessRules:
+    """The access rules of an environment: its groups and entitlements, the masks and filters of the contracts."""
+    return AccessRules(catalog, dict(groups), job_principal, access.countries(), TABLE_RULES)
 
 
 def principal_grants(

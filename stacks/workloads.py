@@ -6,6 +6,7 @@ from retailflow.cdk import ITerraformDependable, TerraformOutput, TerraformStack
 from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
 from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps
+from retailflow.governance import GOVERNANCE_TASK, access_rules
 from retailflow.wheel import BuiltWheel
 from retailflow.workloads.retail.graph import PIPELINE
 
@@ -28,6 +29,9 @@ def add_workloads(
         artifacts_volume_path=catalog.artifacts_volume_path,
         artifacts_volume=catalog.volumes["artifacts"],
     )
+    rules = access_rules(
+        config.catalog, config.groups.by_role(), config.service_principal.application_id, config.access
+    )
     for workload in PIPELINE.workloads:
         WorkloadJob(
             stack,
@@ -47,6 +51,7 @@ def add_workloads(
                 cluster_policy_id=cluster_policy_id,
                 tags=tags,
                 run_as_ready=run_as_ready,
+                task_parameters={GOVERNANCE_TASK: {"access-rules": rules.to_json()}},
             ),
         )
     TerraformOutput(stack, "runtime_wheel_path", value=artifact.volume_path)

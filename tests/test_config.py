@@ -83,6 +83,16 @@ BAD_EDITS = {
         "greater than or equal to 30",
     ),
     "empty group": (lambda d: d["groups"].update(admin=""), "groups.admin", "at least 1"),
+    "entitlement for a clear role": (
+        lambda d: d["access"]["country_entitlements"].update(admin=["NL"]),
+        "access.country_entitlements",
+        "'admin' is not a role with row entitlements",
+    ),
+    "lower-case country": (
+        lambda d: d["access"]["country_entitlements"].update(analytics=["nl"]),
+        "access.country_entitlements.analytics.0",
+        "pattern",
+    ),
     "azurerm state incomplete": (lambda d: d["state"].pop("container_name"), "state", "container_name"),
 }
 

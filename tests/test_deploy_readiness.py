@@ -10,6 +10,7 @@ import pytest
 from conftest import FEATURE_STACK, only, resources
 
 from retailflow.config import load_environment, standard_environments
+from retailflow.config.models import ROLES
 from retailflow.governance import SYSTEM_SCHEMA_READERS
 
 STANDARD = tuple(c.stack_name for c in standard_environments())
@@ -119,7 +120,7 @@ def test_role_groups_and_job_principals_are_admitted_to_the_workspace(stacks, st
     assert groups == set(config.groups.by_role().values())
     permissions = sorted(tuple(b["permissions"]) for b in resources(s, "databricks_mws_permission_assignment").values())
     job_principals = 1 + (stack == "retailflow-dev")  # dev also admits the feature environments' principal
-    assert permissions == sorted([("ADMIN",)] + [("USER",)] * (5 + job_principals))
+    assert permissions == sorted([("ADMIN",)] + [("USER",)] * (len(ROLES) - 1 + job_principals))
 
 
 @pytest.mark.parametrize("stack", STANDARD)

@@ -89,3 +89,78 @@ def test_rerun_is_idempotent(pipeline_run, engine):
     assert run_local(settings, engine=engine).ok
     assert {t: sorted(map(tuple, lake.read(t).collect())) for t in tables} == before
     assert lake.read(TableRef("ops", "ingest_ledger")).count() == ledger_before
+
+
+CUSTOMERS_SQL = "SELECT customer_sk, email, first_name, country FROM gold.dim_customer WHERE customer_sk != -1"
+
+
+def local_rules(settings):
+    from retailflow.config.models import ROLES, AccessSettings
+    from retailflow.governance import access_rules
+
+    entitlements = AccessSettings(country_entitlements={"analytics": ["DE", "NL"]})
+    return access_rules(settings.catalog, {role: role for role in ROLES}, "local", entitlements)
+
+
+def test_as_analytics_pii_is_masked_and_only_entitled_countries_show(pipeline_run):
+    """The local emulation of the Databricks masks and row filter (retail/access.py)."""
+    from retailflow.local.query import run_as
+
+    _, settings, _, lake = pipeline_run
+    clear = run_as(lake, local_rules(settings), "pii_reader", CUSTOMERS_SQL).rows
+    analytics = run_as(lake, local_rules(settings), "analytics", CUSTOMERS_SQL).rows
+    assert {r["country"] for r in clear} == {"DE", "ES", "FR", "NL"}
+    assert all("@" in r["email"] and not r["email"].startswith("***") for r in clear)
+    expected = [
+        {**r, "email": "***" + r["email"][r["email"].index("@") :], "first_name": r["first_name"][0] + "."}
+        for r in clear
+        if r["country"] in ("DE", "NL")
+    ]
+    key = lambda r: r["customer_sk"]  # noqa: E731
+    assert sorted(analytics, key=key) == sorted(expected, key=key) and analytics
+
+
+def test_a_role_queries_only_the_schemas_it_is_granted(pipeline_run):
+    from retailflow.local.query import QueryRefused, run_as
+
+    _, settings, _, lake = pipeline_run
+    with pytest.raises(QueryRefused, match="analytics reads the schemas gold"):
+        run_as(lake, local_rules(settings), "analytics", "SELECT * FROM silver.customers")
+    with pytest.raises(QueryRefused, match="unknown role 'auditor'"):
+        run_as(lake, local_rules(settings), "auditor", CUSTOMERS_SQL)
+
+
+def test_the_governance_task_logs_the_statements_the_local_engine_cannot_run(pipeline_run):
+    lake = pipeline_run[3]
+    logged = lake.read(TableRef("ops", "access_log")).collect()
+    assert logged and not any(r["applied"] for r in logged)
+    assert any("SET MASK retailflow_local.governance.mask_email_domain" in r["statement"] for r in logged)
+
+
+def test_query_cli_prints_json_as_the_role_sees_it(pipeline_run):
+    import json
+    import subprocess
+    import sys
+
+    _, settings, _, _ = pipeline_run
+    sql = "SELECT email FROM gold.dim_customer WHERE customer_sk != -1 ORDER BY customer_sk LIMIT 2"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retailflow",
+            "query",
+            "--as",
+            "analytics",
+            "--lakehouse",
+            str(settings.lakehouse),
+            "--json",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["columns"] == ["email"] and [r["email"] for r in printed["rows"]] == ["***@mail.example"] * 2

@@ -265,7 +265,8 @@ def test_compute_follows_config(stacks):
     cluster = prod_job["job_cluster"][0]["new_cluster"]
     assert (
         cluster["policy_id"].startswith("${databricks_cluster_policy.")
-        and cluster["data_security_mode"] == "SINGLE_USER"
+        and cluster["data_security_mode"] == "USER_ISOLATION"
+        and "single_user_name" not in cluster
     )
     assert prod_job["schedule"]["pause_status"] == "UNPAUSED"
     stg_job = next(iter(resources(stacks["retailflow-stg"], "databricks_job").values()))
@@ -294,6 +295,7 @@ def test_unity_catalog_objects(stacks):
         "silver",
         "gold",
         "ops",
+        "governance",
     }
     assert only(prod, "databricks_storage_credential")["isolation_mode"] == "ISOLATION_MODE_ISOLATED"
     locations = resources(prod, "databricks_external_location").values()

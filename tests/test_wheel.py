@@ -19,12 +19,14 @@ WHEEL_FILES = {
     "retailflow/workloads/__init__.py",
     *(
         f"retailflow/workloads/retail/{m}.py"
-        for m in ("__init__", "contracts", "gold", "graph", "silver", "sources", "tasks")
+        for m in ("__init__", "access", "contracts", "gold", "graph", "silver", "sources", "tasks")
     ),
     *(
         f"retailflow/workloads/runtime/{m}.py"
         for m in (
             "__init__",
+            "access",
+            "access_task",
             "context",
             "contracts",
             "engine",

@@ -1,5 +1,6 @@
 """Databricks jobs: failure notifications, a run-duration health rule, timeouts, run as a service principal, no
-secret-looking literal in parameters, and job clusters under a policy in a Unity Catalog access mode."""
+secret-looking literal in parameters, job clusters under a policy in a Unity Catalog access mode, and access rules
+that mask every PII column."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 
 from retailflow.config.models import UUID_PATTERN
 from retailflow.policies.checks.common import SECRET_LITERAL, RetailFlowCheck, blocks, value
+from retailflow.workloads.runtime.access import AccessRules, unmasked_pii
 
 UUID = re.compile(UUID_PATTERN)
 UC_MODES = {"SINGLE_USER", "USER_ISOLATION", "DATA_SECURITY_MODE_DEDICATED", "DATA_SECURITY_MODE_STANDARD"}
@@ -97,6 +99,28 @@ class JobClusterPolicy(JobCheck):
         return CheckResult.PASSED
 
 
+class PiiIsMasked(JobCheck):
+    """The access rules a job's governance task applies (rendered from `retail.access`) mask every PII column."""
+
+    def __init__(self) -> None:
+        super().__init__("RF_JOB_007", "Every column classified as PII has a mask", CheckCategories.GENERAL_SECURITY)
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        for task in blocks(conf, "task"):
+            wheel = value(task, "python_wheel_task") or {}
+            parameters = value(wheel, "named_parameters") if isinstance(wheel, dict) else None
+            text = value(parameters, "access-rules") if isinstance(parameters, dict) else None
+            if text is None:
+                continue
+            try:
+                rules = AccessRules.from_json(str(text))
+            except (ValueError, KeyError, TypeError):
+                return CheckResult.FAILED
+            if unmasked_pii(rules.tables):
+                return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
 checks = [
     FailureNotifications(),
     HealthRule(),
@@ -104,4 +128,5 @@ checks = [
     RunAsServicePrincipal(),
     NoSecretLiterals(),
     JobClusterPolicy(),
+    PiiIsMasked(),
 ]

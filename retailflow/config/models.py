@@ -17,7 +17,10 @@ from retailflow.config.cron import validate_quartz_cron
 from retailflow.naming import catalog_name, stack_name
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-ROLES = ("raw_ingestion", "bronze_reader", "silver_reader", "gold_reader", "analytics", "admin")
+ROLES = ("raw_ingestion", "bronze_reader", "silver_reader", "gold_reader", "analytics", "pii_reader", "admin")
+# Roles that see clear PII and every row (runtime.access.CLEAR_ROLES); the others see rows by entitlement.
+CLEAR_ACCESS_ROLES = ("pii_reader", "admin")
+COUNTRY = r"^(\*|[A-Z]{2})$"
 AZURE_LOCATIONS = {
     "westeurope": "weu",
     "northeurope": "neu",
@@ -162,10 +165,32 @@ class RoleGroups(Strict):
     silver_reader: str = Field(min_length=1)
     gold_reader: str = Field(min_length=1)
     analytics: str = Field(min_length=1)
+    pii_reader: str = Field(min_length=1)
     admin: str = Field(min_length=1)
 
     def by_role(self) -> dict[str, str]:
         return {role: getattr(self, role) for role in ROLES}
+
+
+class AccessSettings(Strict):
+    """Row access as data: the countries each reader role sees rows of in row-filtered tables (`*`: all). A role
+    not listed sees none; `pii_reader` and `admin` see every row and clear values."""
+
+    country_entitlements: dict[str, list[Annotated[str, Field(pattern=COUNTRY)]]] = Field(default_factory=dict)
+
+    @field_validator("country_entitlements")
+    @classmethod
+    def known_roles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, countries in value.items():
+            if role not in ROLES or role in CLEAR_ACCESS_ROLES:
+                readers = [r for r in ROLES if r not in CLEAR_ACCESS_ROLES]
+                raise ValueError(f"{role!r} is not a role with row entitlements (one of {', '.join(readers)})")
+            if len(set(countries)) != len(countries):
+                raise ValueError(f"{role}: a country is listed twice")
+        return value
+
+    def countries(self) -> dict[str, tuple[str, ...]]:
+        return {role: tuple(sorted(countries)) for role, countries in sorted(self.country_entitlements.items())}
 
 
 class ServicePrincipalSettings(Strict):
@@ -310,6 +335,7 @@ class EnvironmentConfig(Strict):
     deploy: DeploySettings
     budget: BudgetSettings
     groups: RoleGroups
+    access: AccessSettings
     service_principal: ServicePrincipalSettings
     compute: ComputeSettings
     jobs: JobSettings
@@ -405,4 +431,5 @@ class LocalConfig(Strict):
     raw: str = Field(min_length=1)
     engine: EngineSettings
     generator: GeneratorDefaults
+    access: AccessSettings = Field(default_factory=AccessSettings)
     max_line_bytes: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)

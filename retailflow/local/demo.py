@@ -1,4 +1,5 @@
-"""What `retailflow demo` shows after a local run: tables, quarantine, data quality, top revenue days, a chart."""
+"""What `retailflow demo` shows after a local run: tables, quarantine, data quality, top revenue days, customers as
+two roles see them, a chart."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pyspark.sql import functions as F
 from rich.console import Console
 from rich.table import Table
 
-from retailflow.local.run import LocalRunSettings, open_engine, open_lakehouse
+from retailflow.local.query import run_as
+from retailflow.local.run import LocalRunSettings, local_access_rules, open_engine, open_lakehouse
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import DQ_RESULTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.tables import Lakehouse
 
 
 def show_results(settings: LocalRunSettings, console: Console) -> Path:
@@ -60,12 +63,27 @@ def show_results(settings: LocalRunSettings, console: Console) -> Path:
         ):
             top.add_row(str(r["revenue_date"]), f"{r['r']:,.2f}", str(r["o"]))
         console.print(top)
+        _show_customers_as_roles(lake, settings, console)
     finally:
         engine.close()
     chart = settings.lakehouse / "daily_revenue.png"
     _chart(data, chart)
     console.print(f"chart of daily revenue by channel: {chart}")
     return chart
+
+
+def _show_customers_as_roles(lake: Lakehouse, settings: LocalRunSettings, console: Console) -> None:
+    """A few current customers as `analytics` (PII masked, entitled countries only) and as `pii_reader`."""
+    sql = (
+        "SELECT customer_id, email, first_name, last_name, country FROM gold.dim_customer "
+        "WHERE is_current AND customer_sk != -1 ORDER BY customer_id LIMIT 4"
+    )
+    for role in ("analytics", "pii_reader"):
+        result = run_as(lake, local_access_rules(settings), role, sql)
+        table = Table(*result.columns, title=f"customers as {role} (retailflow query --as {role})")
+        for row in result.rows:
+            table.add_row(*(str(row[c]) for c in result.columns))
+        console.print(table)
 
 
 def _chart(rows: list[Any], path: Path) -> None:

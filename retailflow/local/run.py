@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retailflow.config.models import ROLES, AccessSettings
+from retailflow.governance import access_rules
 from retailflow.local.engine import LocalEngine, start_local
 from retailflow.local.lock import lakehouse_lock
 from retailflow.workloads.retail.contracts import registry
 from retailflow.workloads.retail.tasks import RETAIL
+from retailflow.workloads.runtime.access import AccessRules
 from retailflow.workloads.runtime.context import RunOptions, TaskContext
 from retailflow.workloads.runtime.engine import Engine, connect_remote
 from retailflow.workloads.runtime.ops import last_success_starts
@@ -30,6 +33,7 @@ class LocalRunSettings:
     engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
     parallel_tasks: int = 1  # tasks run at once
     verbose: bool = False  # the local engine's own log on the terminal instead of its log file
+    access: AccessSettings = field(default_factory=AccessSettings)  # row entitlements (local.yaml `access`)
 
     def __post_init__(self) -> None:
         # Absolute paths: the ingestion ledger knows RAW files by path, so the same RAW named relatively (or from
@@ -78,6 +82,14 @@ class RunSummary:
                 for r in self.reports
             ],
         }
+
+
+LOCAL_PRINCIPAL = "local-runner"
+
+
+def local_access_rules(settings: LocalRunSettings) -> AccessRules:
+    """The access rules on this machine: each role's group is named as the role."""
+    return access_rules(settings.catalog, {role: role for role in ROLES}, LOCAL_PRINCIPAL, settings.access)
 
 
 def open_lakehouse(engine: Engine, settings: LocalRunSettings, fault_hook: FaultHook | None = None) -> Lakehouse:
@@ -130,6 +142,7 @@ def run_local(
                 replay=replay,
                 max_line_bytes=settings.max_line_bytes,
                 full_refresh=full_refresh,
+                access_rules=local_access_rules(settings).to_json(),
                 watermarks={} if full_refresh else last_success_starts(lake),
             )
             host = active if isinstance(active, TaskHost) else TaskHost()

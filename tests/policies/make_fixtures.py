@@ -57,6 +57,15 @@ def job(change) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return stack("databricks_job", "job", body)
 
 
+def rules(mask: str) -> str:
+    """Access rules for one PII column, masked with `mask` ("" for none)."""
+    column = {"name": "last_name", "classification": "pii", "mask": mask}
+    table = {"table": "gold.dim_customer", "columns": [column], "row_filter": ""}
+    return json.dumps(
+        {"catalog": "c", "groups": {}, "job_principal": SP, "countries": {}, "tables": [table]}, sort_keys=True
+    )
+
+
 def grants(principal: str, privileges: list[str], securable: dict[str, str] | None = None) -> dict[str, Any]:
     return stack(
         "databricks_grants",
@@ -131,6 +140,10 @@ FIXTURES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                 token="token=dapi0123456789abcdef0123456789abcdef"
             )
         ),
+    ),
+    "RF_JOB_007": (
+        job(lambda j: j["task"][0]["python_wheel_task"]["named_parameters"].update({"access-rules": rules("initial")})),
+        job(lambda j: j["task"][0]["python_wheel_task"]["named_parameters"].update({"access-rules": rules("")})),
     ),
     "RF_JOB_006": (job(lambda j: None), job(lambda j: j["job_cluster"][0]["new_cluster"].pop("policy_id"))),
     "RF_AZ_001": (

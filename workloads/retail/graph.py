@@ -79,11 +79,22 @@ GOLD = (
         "gold_daily_revenue", ("gold.fact_sales", "gold.dim_product"), ("gold.daily_revenue",), "Daily revenue mart"
     ),
 )
+# Runs after the tables `retail.access` declares rules for (masks, row filters, tags): a test keeps the two equal.
+GOVERNANCE = (
+    Task.of(
+        "governance_access",
+        ("silver.customer_changes", "silver.customers", "gold.dim_customer"),
+        ("ops.access_log",),
+        "Column masks, row filters and classification tags from the table contracts",
+    ),
+)
 MAINTENANCE = Task("maintenance", (), (), "OPTIMIZE and VACUUM every medallion table", "maintenance")
 
 WORKLOADS = (
     Workload(
-        "retail_medallion", "RAW -> bronze -> silver -> gold for the seven retail sources", BRONZE + SILVER + GOLD
+        "retail_medallion",
+        "RAW -> bronze -> silver -> gold for the seven retail sources",
+        BRONZE + SILVER + GOLD + GOVERNANCE,
     ),
     Workload(
         "table_maintenance",

@@ -10,10 +10,12 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from retailflow.workloads.retail import gold, silver
+from retailflow.workloads.retail.access import TABLE_RULES
 from retailflow.workloads.retail.contracts import gold as gold_ref
 from retailflow.workloads.retail.contracts import silver as silver_ref
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.retail.sources import SOURCES
+from retailflow.workloads.runtime.access_task import apply_access
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.joins import join
 from retailflow.workloads.runtime.latest import upsert_latest
@@ -198,6 +200,7 @@ RUNS: dict[str, TaskRun] = {
     "gold_fact_sales": build_fact_sales,
     "gold_inventory_snapshot": by_changed_dates("snapshot_date", gold.inventory_snapshot),
     "gold_daily_revenue": by_changed_dates("sale_date", gold.daily_revenue),
+    "governance_access": apply_access(TABLE_RULES),
     "maintenance": maintain,
 }
 RETAIL = Pipeline(PIPELINE, RUNS)

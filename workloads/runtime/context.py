@@ -60,6 +60,7 @@ class RunOptions:
     replay: bool = False
     max_line_bytes: int = 1 << 20
     full_refresh: bool = False
+    access_rules: str | None = None  # runtime.access.AccessRules as JSON, for the governance task
     # Every task's watermark, when the caller read them all at once before the run (else read when needed).
     watermarks: Mapping[str, dt.datetime] | None = None
 
@@ -79,6 +80,7 @@ class TaskContext:
     replay: bool = False
     max_line_bytes: int = 1 << 20
     full_refresh: bool = False
+    access_rules: str | None = None
     watermarks: Mapping[str, dt.datetime] | None = None
     _since: dt.datetime | None = None
     _since_known: bool = False

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 class Capabilities:
     table_maintenance: bool  # OPTIMIZE / VACUUM / DESCRIBE HISTORY
     row_level_merge: bool  # MERGE writes the changed rows only (deletion vectors), not every file it touches
+    access_policies: bool = False  # Unity Catalog column masks, row filters and tags (runtime.access)
 
 
 SPARK_CAPABILITIES = Capabilities(table_maintenance=True, row_level_merge=False)
-DATABRICKS_CAPABILITIES = Capabilities(table_maintenance=True, row_level_merge=True)
+DATABRICKS_CAPABILITIES = Capabilities(table_maintenance=True, row_level_merge=True, access_policies=True)
 
 
 class Engine:

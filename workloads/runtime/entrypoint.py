@@ -33,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run-id", default=None, help="Run id (default: the Databricks job run, or a new one).")
     p.add_argument("--max-line-bytes", type=int, default=1 << 20)
+    p.add_argument("--access-rules", default=None, help="The access rules as JSON (the governance task's input).")
     return p
 
 
@@ -48,6 +49,7 @@ def run_options(args: argparse.Namespace, run_id: str) -> RunOptions:
         replay=args.replay,
         max_line_bytes=args.max_line_bytes,
         full_refresh=args.full_refresh,
+        access_rules=args.access_rules,
     )
 
 

@@ -31,8 +31,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, DateType, MapType, StringType, StructType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
-from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, sql_string, utcnow
-from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, utcnow
+from retailflow.workloads.runtime.refs import TableRef, sql_string
 from retailflow.workloads.runtime.tables import Lakehouse
 
 log = logging.getLogger("retailflow.ingest")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pyspark.sql import functions as F
-from pyspark.sql.types import DateType, DoubleType, LongType, StringType, TimestampType
+from pyspark.sql.types import BooleanType, DateType, DoubleType, LongType, StringType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
 from retailflow.workloads.runtime.expectations import RuleResult
@@ -26,6 +26,7 @@ LEDGER = TableRef("ops", "ingest_ledger")
 QUARANTINE = TableRef("ops", "quarantine")
 DQ_RESULTS = TableRef("ops", "dq_results")
 RUN_LOG = TableRef("ops", "run_log")
+ACCESS_LOG = TableRef("ops", "access_log")
 PARTITION_LOG = TableRef("ops", "partition_log")
 EVENT_DATES = TableRef("ops", "bronze_event_dates")
 EVERYTHING = "*"  # a partition-log value: the whole table changed
@@ -37,12 +38,6 @@ def date_text(value: object) -> str:
     return NO_DATE if value is None else str(value)
 
 
-def sql_string(text: str) -> str:
-    """A SQL string literal of any text: Spark SQL escapes with backslashes (a doubled quote is two adjacent
-    literals, which drops the quote)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def date_literals(dates: Iterable[str]) -> str:
     """ISO dates as a SQL list of date literals (for `IN (...)` predicates that prune date partitions)."""
     return ", ".join(f"DATE'{d}'" for d in sorted(dates))
@@ -50,6 +45,16 @@ def date_literals(dates: Iterable[str]) -> str:
 
 S, L, D, T, DT = StringType(), LongType(), DoubleType(), TimestampType(), DateType()
 OPS_CONTRACTS = (
+    TableContract(
+        ACCESS_LOG,
+        (
+            Column("run_id", S, False),
+            Column("statement", S, False),
+            Column("applied", BooleanType(), False),
+            Column("logged_at", T, False),
+        ),
+        description="The statements the governance task ran (or, on an engine without masks, would run)",
+    ),
     TableContract(
         LEDGER,
         (

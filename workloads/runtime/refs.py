@@ -20,3 +20,9 @@ class TableRef:
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal of any text: Spark SQL escapes with backslashes (a doubled quote is two adjacent
+    literals, which drops the quote)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
