@@ -30,6 +30,7 @@ from retailflow.cdk import (
     JobTask,
     JobTaskDependsOn,
     JobTaskLibrary,
+    JobTaskLibraryPypi,
     JobTaskPythonWheelTask,
     TerraformAsset,
 )
@@ -92,7 +93,9 @@ class WorkloadJob(Construct):
         workload, compute = props.workload, props.compute
         serverless = compute.mode == "serverless"
         settings = props.jobs
-        schedule = settings.maintenance_schedule if workload.schedule == "maintenance" else settings.schedule
+        schedule = {"maintenance": settings.maintenance_schedule, "landing": settings.landing_schedule}.get(
+            workload.schedule, settings.schedule
+        )
         paused = schedule.paused or props.always_paused
         self.task_keys = [t.key for t in workload.tasks]
         tasks = []
@@ -114,7 +117,12 @@ class WorkloadJob(Construct):
                     ),
                     environment_key=ENVIRONMENT_KEY if serverless else None,
                     job_cluster_key=None if serverless else JOB_CLUSTER_KEY,
-                    library=None if serverless else [JobTaskLibrary(whl=props.artifact.volume_path)],
+                    library=None
+                    if serverless
+                    else [
+                        JobTaskLibrary(whl=props.artifact.volume_path),
+                        *(JobTaskLibrary(pypi=JobTaskLibraryPypi(package=p)) for p in workload.requirements),
+                    ],
                     timeout_seconds=settings.task_timeout_seconds,
                     max_retries=settings.max_retries,
                     min_retry_interval_millis=settings.min_retry_interval_millis,
@@ -133,7 +141,7 @@ class WorkloadJob(Construct):
                     environment_key=ENVIRONMENT_KEY,
                     spec=JobEnvironmentSpec(
                         environment_version=compute.environment_version,
-                        dependencies=[props.artifact.volume_path],
+                        dependencies=[props.artifact.volume_path, *workload.requirements],
                     ),
                 )
             ]

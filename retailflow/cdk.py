@@ -104,6 +104,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "JobTask": ("databricks", "job"),
     "JobTaskDependsOn": ("databricks", "job"),
     "JobTaskLibrary": ("databricks", "job"),
+    "JobTaskLibraryPypi": ("databricks", "job"),
     "JobTaskPythonWheelTask": ("databricks", "job"),
     "KeyVaultKey": ("azurerm", "key_vault_key"),
     "KeyVaultKeyRotationPolicy": ("azurerm", "key_vault_key"),

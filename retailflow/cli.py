@@ -414,6 +414,60 @@ def run(
 
 
 @app.command()
+def land(
+    local_sources: Annotated[
+        bool, typer.Option("--local", help="Start local source systems (REST API, PostgreSQL, file drops) first.")
+    ] = False,
+    raw: Annotated[Path | None, typer.Option(help="RAW root to land into (default: local.yaml raw).")] = None,
+    lakehouse: Annotated[Path | None, typer.Option(help="Local Delta root for ops (default: .lakehouse).")] = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="With --local: days to land, one after the other.")] = 2,
+    scale: Annotated[float | None, typer.Option(min=0.001, max=100, help="With --local: the sources' size.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    faults: Annotated[
+        bool, typer.Option("--faults", help="With --local: throttling, errors, slow and repeated pages.")
+    ] = False,
+    source: Annotated[list[str] | None, typer.Option(help="Land only this source (repeatable).")] = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Land the sources' changes into RAW, by watermark: from local source systems (--local) or local.yaml's."""
+    import datetime as dt
+
+    from retailflow.local.generator import GeneratorSettings
+    from retailflow.local.sources.land import land_configured, land_days
+    from retailflow.local.sources.rest_server import Faults
+
+    local, settings = _local_settings(raw, lakehouse, verbose)
+    started = time.perf_counter()
+    if local_sources:
+        generator = GeneratorSettings(
+            scale=scale if scale is not None else local.generator.scale,
+            days=days,
+            seed=seed if seed is not None else local.generator.seed,
+            start_date=dt.date.fromisoformat(local.generator.start_date),
+        )
+        result = land_days(
+            settings, generator, Faults.some() if faults else None, timeout_seconds=1.0 if faults else 10.0
+        )
+        reports = result.reports
+    elif local.sources is None:
+        fail("local.yaml has no `sources` section: name the source systems there, or use --local")
+        return
+    else:
+        try:
+            reports = land_configured(settings, local.sources, source)
+        except ValueError as err:
+            fail(str(err))
+            return
+    table = Table("task", "status", "records", "error", title=f"landed into {settings.raw}")
+    for report in reports:
+        table.add_row(report.task, report.status, str(report.outcome.rows_out), (report.error or "")[:80])
+    console.print(table)
+    console.print(f"in {time.perf_counter() - started:.1f} s")
+    if any(r.status != "succeeded" for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
 def query(
     sql: Annotated[
         str, typer.Argument(help='SQL naming tables as schema.table, e.g. "SELECT * FROM gold.dim_customer"')

@@ -22,7 +22,11 @@ def pipeline_section() -> str:
 
     lines = ["| workload | task | reads | writes | depends on |", "|---|---|---|---|---|"]
     for workload in PIPELINE.workloads:
-        for task in workload.tasks:
+        landing = [t.key for t in workload.tasks if t.layer == "landing"]
+        if landing:  # one row: a task per source, alike
+            sources = ", ".join(k.removeprefix("land_") for k in landing)
+            lines.append(f"| {workload.name} | `land_<source>` ({sources}) | source systems | RAW | - |")
+        for task in (t for t in workload.tasks if t.layer != "landing"):
             lines.append(
                 f"| {workload.name} | `{task.key}` | {', '.join(map(str, task.inputs)) or 'RAW'} | "
                 f"{', '.join(map(str, task.outputs)) or '-'} | {', '.join(PIPELINE.dependencies(task.key)) or '-'} |"

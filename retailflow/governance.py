@@ -141,7 +141,7 @@ def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Se
         Securable("schema", GOVERNANCE_SCHEMA): {JOB_PRINCIPAL: PIPELINE_GOVERNS},
         Securable("volume", LANDING_VOLUME): {
             "raw_ingestion": ("READ_VOLUME", "WRITE_VOLUME"),
-            JOB_PRINCIPAL: ("READ_VOLUME",),
+            JOB_PRINCIPAL: ("READ_VOLUME", "WRITE_VOLUME"),  # the landing job writes RAW batches
         },
         Securable("volume", ARTIFACTS_VOLUME): {JOB_PRINCIPAL: ("READ_VOLUME",)},
     }

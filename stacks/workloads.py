@@ -7,6 +7,8 @@ from retailflow.config import EnvironmentConfig
 from retailflow.constructs.unity_catalog import UnityCatalog
 from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps
 from retailflow.governance import GOVERNANCE_TASK, access_rules
+from retailflow.landing import landing_settings
+from retailflow.naming import secret_scope_name
 from retailflow.wheel import BuiltWheel
 from retailflow.workloads.retail.graph import PIPELINE
 
@@ -32,6 +34,8 @@ def add_workloads(
     rules = access_rules(
         config.catalog, config.groups.by_role(), config.service_principal.application_id, config.access
     )
+    landing_settings_of = landing_settings(config.sources, secret_scope_name(config.name))
+    landing = landing_settings_of.to_json()
     for workload in PIPELINE.workloads:
         WorkloadJob(
             stack,
@@ -51,7 +55,10 @@ def add_workloads(
                 cluster_policy_id=cluster_policy_id,
                 tags=tags,
                 run_as_ready=run_as_ready,
-                task_parameters={GOVERNANCE_TASK: {"access-rules": rules.to_json()}},
+                task_parameters={
+                    GOVERNANCE_TASK: {"access-rules": rules.to_json()},
+                    **{f"land_{name}": {"landing": landing} for name in landing_settings_of.sources},
+                },
             ),
         )
     TerraformOutput(stack, "runtime_wheel_path", value=artifact.volume_path)

@@ -83,6 +83,16 @@ BAD_EDITS = {
         "greater than or equal to 30",
     ),
     "empty group": (lambda d: d["groups"].update(admin=""), "groups.admin", "at least 1"),
+    "sources over http": (
+        lambda d: d["sources"].update(api_base_url="http://sources.example/api"),
+        "sources.api_base_url",
+        "a deployed environment reaches its sources over https",
+    ),
+    "a secret value for a secret name": (
+        lambda d: d["sources"]["database"].update(password_secret="Pa55 word!"),
+        "sources.database.password_secret",
+        "pattern",
+    ),
     "entitlement for a clear role": (
         lambda d: d["access"]["country_entitlements"].update(admin=["NL"]),
         "access.country_entitlements",

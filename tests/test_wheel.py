@@ -19,7 +19,7 @@ WHEEL_FILES = {
     "retailflow/workloads/__init__.py",
     *(
         f"retailflow/workloads/retail/{m}.py"
-        for m in ("__init__", "access", "contracts", "gold", "graph", "silver", "sources", "tasks")
+        for m in ("__init__", "access", "contracts", "gold", "graph", "landing", "silver", "sources", "tasks")
     ),
     *(
         f"retailflow/workloads/runtime/{m}.py"
@@ -35,12 +35,17 @@ WHEEL_FILES = {
             "graph",
             "ingest",
             "joins",
+            "landing",
+            "landing_task",
             "latest",
             "ops",
             "pipeline",
             "refs",
+            "rest_source",
             "runner",
             "scd2",
+            "secrets",
+            "sql_source",
             "strategies",
             "tables",
         )

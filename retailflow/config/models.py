@@ -246,11 +246,32 @@ class Schedule(Strict):
 
 class JobSettings(Strict):
     schedule: Schedule
+    landing_schedule: Schedule  # the landing job (sources -> RAW), before the medallion job
     maintenance_schedule: Schedule
     task_timeout_seconds: StrictInt = Field(ge=60, le=86_400)
     max_retries: StrictInt = Field(ge=0, le=5)
     min_retry_interval_millis: StrictInt = Field(ge=1_000, le=3_600_000)
     run_duration_warning_seconds: StrictInt = Field(ge=60, le=604_800)
+
+
+SECRET_KEY = r"^[a-z0-9][a-z0-9-]{0,126}$"  # a Key Vault secret name, as the secret scope shows it
+
+
+class SourceDatabase(Strict):
+    host: str = Field(min_length=1)
+    port: StrictInt = Field(default=5432, ge=1, le=65535)
+    name: str = Field(min_length=1)
+    user_secret: str = Field(pattern=SECRET_KEY)
+    password_secret: str = Field(pattern=SECRET_KEY)
+
+
+class SourcesSettings(Strict):
+    """Where the source systems are and the names of the secrets that open them (never their values)."""
+
+    api_base_url: str = Field(pattern=r"^https?://[^\s?#]+[^/\s?#]$")  # each REST source at <base>/<source>
+    api_key_secret: str = Field(pattern=SECRET_KEY)
+    database: SourceDatabase
+    inbox: str = Field(default="_inbox", pattern=r"^_[a-z0-9_-]+$")  # under the RAW root; bronze skips it
 
 
 class DatabricksAccountSettings(Strict):
@@ -336,6 +357,7 @@ class EnvironmentConfig(Strict):
     budget: BudgetSettings
     groups: RoleGroups
     access: AccessSettings
+    sources: SourcesSettings
     service_principal: ServicePrincipalSettings
     compute: ComputeSettings
     jobs: JobSettings
@@ -368,6 +390,8 @@ class EnvironmentConfig(Strict):
                 raise ValueError("a production environment's storage.replication must be in the GRS family")
             if self.key_vault.sku != "premium":
                 raise ValueError("a production environment's key_vault.sku must be premium")
+        if not self.sources.api_base_url.startswith("https://"):
+            raise ValueError("sources.api_base_url: a deployed environment reaches its sources over https")
         if self.network.private and self.deploy.runner != "self-hosted":
             raise ValueError(
                 "a private environment deploys from a self-hosted runner inside its network (deploy.runner)"
@@ -432,4 +456,5 @@ class LocalConfig(Strict):
     engine: EngineSettings
     generator: GeneratorDefaults
     access: AccessSettings = Field(default_factory=AccessSettings)
+    sources: SourcesSettings | None = None  # `retailflow land --source NAME` lands from these
     max_line_bytes: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)

@@ -88,9 +88,21 @@ GOVERNANCE = (
         "Column masks, row filters and classification tags from the table contracts",
     ),
 )
+# Each source's changes into RAW (runtime.landing_task), on its own schedule, before the medallion job reads them.
+LANDING = tuple(
+    Task(f"land_{name}", (), (), f"Land {name} from its source system into RAW", "landing") for name in SOURCE_NAMES
+)
 MAINTENANCE = Task("maintenance", (), (), "OPTIMIZE and VACUUM every medallion table", "maintenance")
 
 WORKLOADS = (
+    Workload(
+        "retail_landing",
+        "Source systems (REST APIs, SQL databases, dropped files) -> RAW, by watermark",
+        LANDING,
+        schedule="landing",
+        local=False,
+        requirements=("pg8000==1.31.6",),  # the SQL extracts' PostgreSQL driver (pure Python)
+    ),
     Workload(
         "retail_medallion",
         "RAW -> bronze -> silver -> gold for the seven retail sources",

@@ -14,10 +14,12 @@ from retailflow.workloads.retail.access import TABLE_RULES
 from retailflow.workloads.retail.contracts import gold as gold_ref
 from retailflow.workloads.retail.contracts import silver as silver_ref
 from retailflow.workloads.retail.graph import PIPELINE
+from retailflow.workloads.retail.landing import LANDED_SOURCES
 from retailflow.workloads.retail.sources import SOURCES
 from retailflow.workloads.runtime.access_task import apply_access
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.joins import join
+from retailflow.workloads.runtime.landing_task import land
 from retailflow.workloads.runtime.latest import upsert_latest
 from retailflow.workloads.runtime.ops import NO_DATE
 from retailflow.workloads.runtime.pipeline import Pipeline
@@ -202,5 +204,6 @@ RUNS: dict[str, TaskRun] = {
     "gold_daily_revenue": by_changed_dates("sale_date", gold.daily_revenue),
     "governance_access": apply_access(TABLE_RULES),
     "maintenance": maintain,
+    **{f"land_{source.name}": land(source) for source in LANDED_SOURCES},
 }
 RETAIL = Pipeline(PIPELINE, RUNS)

@@ -26,6 +26,7 @@ from retailflow.workloads.runtime.ops import (
     utcnow,
 )
 from retailflow.workloads.runtime.refs import TableRef
+from retailflow.workloads.runtime.secrets import SecretStore
 from retailflow.workloads.runtime.tables import Lakehouse
 
 
@@ -61,6 +62,8 @@ class RunOptions:
     max_line_bytes: int = 1 << 20
     full_refresh: bool = False
     access_rules: str | None = None  # runtime.access.AccessRules as JSON, for the governance task
+    landing: str | None = None  # runtime.landing_task.LandingSettings as JSON, for the landing tasks
+    secrets: SecretStore | None = None  # where the landing tasks read their sources' credentials
     # Every task's watermark, when the caller read them all at once before the run (else read when needed).
     watermarks: Mapping[str, dt.datetime] | None = None
 
@@ -81,6 +84,8 @@ class TaskContext:
     max_line_bytes: int = 1 << 20
     full_refresh: bool = False
     access_rules: str | None = None
+    landing: str | None = None
+    secrets: SecretStore | None = None
     watermarks: Mapping[str, dt.datetime] | None = None
     _since: dt.datetime | None = None
     _since_known: bool = False

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pyspark is imported only once the arguments are valid, so `--help` works anywhere
     from retailflow.workloads.runtime.context import RunOptions
+    from retailflow.workloads.runtime.landing import LandingSettings
+    from retailflow.workloads.runtime.secrets import ScopeSecrets
 
 
 def parser() -> argparse.ArgumentParser:
@@ -34,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", default=None, help="Run id (default: the Databricks job run, or a new one).")
     p.add_argument("--max-line-bytes", type=int, default=1 << 20)
     p.add_argument("--access-rules", default=None, help="The access rules as JSON (the governance task's input).")
+    p.add_argument("--landing", default=None, help="The landing settings as JSON (the landing tasks' input).")
     return p
 
 
@@ -50,6 +53,8 @@ def run_options(args: argparse.Namespace, run_id: str) -> RunOptions:
         max_line_bytes=args.max_line_bytes,
         full_refresh=args.full_refresh,
         access_rules=args.access_rules,
+        landing=args.landing,
+        secrets=ScopeSecrets(LandingSettings.from_json(args.landing).secret_scope) if args.landing else None,
     )
 
 

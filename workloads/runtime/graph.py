@@ -44,8 +44,9 @@ class Workload:
     name: str
     description: str
     tasks: tuple[Task, ...]
-    schedule: str = "pipeline"  # which of the environment's schedules the job follows: pipeline | maintenance
+    schedule: str = "pipeline"  # the environment's schedule the job follows: pipeline | landing | maintenance
     local: bool = True  # whether the local runner executes it (maintenance needs Databricks)
+    requirements: tuple[str, ...] = ()  # PyPI packages its tasks need beside the wheel (pinned)
 
 
 class PipelineGraph:

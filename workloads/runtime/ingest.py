@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, DateType, MapType, StringType, StructType, TimestampType
 
 from retailflow.workloads.runtime.contracts import Column, TableContract
+from retailflow.workloads.runtime.landing import BATCH, BATCH_MANIFEST
 from retailflow.workloads.runtime.ops import LEDGER, QUARANTINE, date_literals, utcnow
 from retailflow.workloads.runtime.refs import TableRef, sql_string
 from retailflow.workloads.runtime.tables import Lakehouse
@@ -46,6 +47,7 @@ AUDIT_COLUMNS = (
 )
 CSV_FIELD = r'(?:^|,)("(?:[^"]|"")*"|[^,]*)'
 PARTITION = re.compile(r"^ingestion_date=(\d{4}-\d{2}-\d{2})$")
+
 GLOB_CHARACTERS = frozenset("*?[]{}")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the engines' text reader splits lines
 BYTE_ORDER_MARK = "\ufeff"
@@ -122,7 +124,8 @@ def list_raw_files(
     to_date: dt.date | None = None,
     skipped: list[tuple[str, str]] | None = None,
 ) -> list[RawFile]:
-    """Every file under `<raw>/<source>/ingestion_date=*/`, in date then name order. What is there but is not such
+    """Every file under `<raw>/<source>/ingestion_date=*/` (and its landed `batch_id=*/` folders), in date then
+    name order. What is there but is not such
     a file (a folder named otherwise, a date that is no calendar date, a folder inside a partition, a hidden or
     `_`-prefixed file) is added to `skipped` with the reason, never passed over without a word."""
     files: list[RawFile] = []
@@ -143,16 +146,25 @@ def list_raw_files(
         if (from_date and day < from_date) or (to_date and day > to_date):
             continue
         for path in sorted(partition.iterdir()):
-            if path.name.startswith((".", "_")):
-                not_loaded.append((str(path), "a hidden or metadata file (its name starts with . or _)"))
-            elif not path.is_file():
-                not_loaded.append((str(path), "a folder inside a partition, not a file"))
+            if BATCH.match(path.name) and path.is_dir():
+                for inner in sorted(path.iterdir()):
+                    if inner.name != BATCH_MANIFEST:  # the landing's record of the batch: expected, not data
+                        _list_file(inner, match.group(1), files, not_loaded, "a folder inside a batch, not a file")
             else:
-                try:
-                    files.append(RawFile(str(path), path.stat().st_size, match.group(1)))
-                except FileNotFoundError:
-                    log.warning("raw file vanished while listing; it will be picked up next run: %s", path)
+                _list_file(path, match.group(1), files, not_loaded, "a folder inside a partition, not a file")
     return files
+
+
+def _list_file(path: Path, day: str, files: list[RawFile], not_loaded: list[tuple[str, str]], folder: str) -> None:
+    if path.name.startswith((".", "_")):
+        not_loaded.append((str(path), "a hidden or metadata file (its name starts with . or _)"))
+    elif not path.is_file():
+        not_loaded.append((str(path), folder))
+    else:
+        try:
+            files.append(RawFile(str(path), path.stat().st_size, day))
+        except FileNotFoundError:
+            log.warning("raw file vanished while listing; it will be picked up next run: %s", path)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ QUARANTINE = TableRef("ops", "quarantine")
 DQ_RESULTS = TableRef("ops", "dq_results")
 RUN_LOG = TableRef("ops", "run_log")
 ACCESS_LOG = TableRef("ops", "access_log")
+LANDING_LOG = TableRef("ops", "landing_log")
+LANDED_FILES = TableRef("ops", "landed_files")
 PARTITION_LOG = TableRef("ops", "partition_log")
 EVENT_DATES = TableRef("ops", "bronze_event_dates")
 EVERYTHING = "*"  # a partition-log value: the whole table changed
@@ -45,6 +47,32 @@ def date_literals(dates: Iterable[str]) -> str:
 
 S, L, D, T, DT = StringType(), LongType(), DoubleType(), TimestampType(), DateType()
 OPS_CONTRACTS = (
+    TableContract(
+        LANDING_LOG,
+        (
+            Column("run_id", S, False),
+            Column("source", S, False),
+            Column("batch_id", S, False),
+            Column("ingestion_date", S, False),
+            Column("watermark_from", S, False),
+            Column("watermark_to", S, False),
+            Column("records", L, False),
+            Column("files", L, False),
+            Column("landed_at", T, False),
+        ),
+        description="Each landing of a source's window into RAW: its batch and the watermark it moved to",
+    ),
+    TableContract(
+        LANDED_FILES,
+        (
+            Column("source", S, False),
+            Column("file_name", S, False),
+            Column("sha256", S, False),
+            Column("batch_id", S, False),
+            Column("landed_at", T, False),
+        ),
+        description="Each file moved from a landing inbox into RAW, once (by content)",
+    ),
     TableContract(
         ACCESS_LOG,
         (
