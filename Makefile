@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # goes first on PATH for every recipe, so neither a system Node nor its end-of-life warning is involved.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help lock install install-cli demo test lint format typecheck pytest synth scan run generate bench clean
+.PHONY: help lock install install-cli install-dbt install-airflow demo test lint format typecheck pytest synth scan run generate bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,11 +27,32 @@ $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+# The optional parts, each in its own environment (docs/orchestration.md): dbt (the marts) and Airflow (the DAG, with
+# the local engine for its local mode).
+.venv-dbt/.installed: $(UV) requirements-dbt.lock
+	test -x .venv-dbt/bin/python || $(UV) venv --quiet --python $(PYTHON) .venv-dbt
+	$(UV) pip sync --quiet --python .venv-dbt/bin/python --require-hashes --compile-bytecode requirements-dbt.lock
+	@touch $@
+
+.venv-airflow/.installed: $(UV) pyproject.toml requirements-airflow.lock
+	test -x .venv-airflow/bin/python || $(UV) venv --quiet --python $(PYTHON) .venv-airflow
+	$(UV) pip sync --quiet --python .venv-airflow/bin/python --require-hashes --compile-bytecode requirements-airflow.lock
+	$(UV) pip install --quiet --python .venv-airflow/bin/python --no-deps -e .
+	@touch $@
+
+install-dbt: .venv-dbt/.installed ## dbt with the Spark adapter (session mode), for the marts
+
+install-airflow: .venv-airflow/.installed ## Airflow and its Databricks provider, for the DAG
+
 lock: $(UV) ## Re-resolve requirements.lock (everything) and requirements-cli.lock (the CLI alone), pinned and hashed
 	$(UV) pip compile pyproject.toml --group deploy --group cdktn --group local --group dev --generate-hashes \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
 	$(UV) pip compile pyproject.toml --generate-hashes \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements-cli.lock
+	$(UV) pip compile --group dbt --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements-dbt.lock
+	$(UV) pip compile pyproject.toml --group airflow --group local --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header -o requirements-airflow.lock
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
@@ -63,7 +84,7 @@ format: $(VENV)/.installed ## Apply ruff formatting and fixes
 typecheck: $(VENV)/.installed ## mypy on the project code
 	$(BIN)/python tools/typecheck.py
 
-pytest: install ## The test suite
+pytest: install install-dbt install-airflow ## The test suite
 	$(BIN)/pytest -q
 
 synth: $(VENV)/.installed ## Synthesize every environment into cdktf.out/ (FEATURE=<branch> adds a feature stack)

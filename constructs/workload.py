@@ -28,6 +28,7 @@ from retailflow.cdk import (
     JobRunAs,
     JobSchedule,
     JobTask,
+    JobTaskDbtTask,
     JobTaskDependsOn,
     JobTaskLibrary,
     JobTaskLibraryPypi,
@@ -36,6 +37,8 @@ from retailflow.cdk import (
 )
 from retailflow.config.models import ComputeSettings, JobSettings
 from retailflow.constructs.job_identity import JOB_ACCESS_MODE
+from retailflow.constructs.marts import Marts
+from retailflow.governance import MARTS_SCHEMA
 from retailflow.naming import job_name
 from retailflow.project import project_root
 from retailflow.wheel import DISTRIBUTION, ENTRY_POINT, BuiltWheel
@@ -43,6 +46,8 @@ from retailflow.workloads.runtime.graph import PipelineGraph, Workload
 
 ENVIRONMENT_KEY = "retailflow"
 JOB_CLUSTER_KEY = "main"
+DBT_ENVIRONMENT_KEY = "dbt"
+DBT_ADAPTER = "dbt-databricks>=1.11,<1.12"  # the dbt-core line of the project's local environment
 
 
 class RuntimeArtifact(Construct):
@@ -83,6 +88,7 @@ class WorkloadJobProps:
     tags: dict[str, str]
     run_as_ready: tuple[ITerraformDependable, ...] = ()
     task_parameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # task key -> extra parameters
+    marts: Marts | None = None  # the warehouse and uploaded project the dbt tasks run on
 
 
 class WorkloadJob(Construct):
@@ -98,6 +104,7 @@ class WorkloadJob(Construct):
         )
         paused = schedule.paused or props.always_paused
         self.task_keys = [t.key for t in workload.tasks]
+        uses_dbt = any(t.kind == "dbt" for t in workload.tasks)
         tasks = []
         for task in workload.tasks:
             parameters = {
@@ -107,18 +114,35 @@ class WorkloadJob(Construct):
                 "engine": "databricks",
                 **props.task_parameters.get(task.key, {}),
             }
+            dbt = task.kind == "dbt"
+            if dbt and props.marts is None:
+                raise ValueError(f"task {task.key} is a dbt task but the stack provides no marts warehouse")
             tasks.append(
                 JobTask(
                     task_key=task.key,
                     description=task.description,
                     depends_on=[JobTaskDependsOn(task_key=d) for d in props.graph.dependencies(task.key)] or None,
-                    python_wheel_task=JobTaskPythonWheelTask(
+                    python_wheel_task=None
+                    if dbt
+                    else JobTaskPythonWheelTask(
                         package_name=DISTRIBUTION, entry_point=ENTRY_POINT, named_parameters=parameters
                     ),
-                    environment_key=ENVIRONMENT_KEY if serverless else None,
+                    dbt_task=JobTaskDbtTask(
+                        commands=["dbt build"],
+                        source="WORKSPACE",
+                        project_directory=props.marts.project_directory,
+                        warehouse_id=props.marts.warehouse_id,
+                        catalog=props.catalog,
+                        schema=MARTS_SCHEMA,
+                    )
+                    if dbt and props.marts is not None
+                    else None,
+                    environment_key=(DBT_ENVIRONMENT_KEY if dbt else ENVIRONMENT_KEY) if serverless else None,
                     job_cluster_key=None if serverless else JOB_CLUSTER_KEY,
                     library=None
                     if serverless
+                    else [JobTaskLibrary(pypi=JobTaskLibraryPypi(package=DBT_ADAPTER))]
+                    if dbt
                     else [
                         JobTaskLibrary(whl=props.artifact.volume_path),
                         *(JobTaskLibrary(pypi=JobTaskLibraryPypi(package=p)) for p in workload.requirements),
@@ -143,7 +167,19 @@ class WorkloadJob(Construct):
                         environment_version=compute.environment_version,
                         dependencies=[props.artifact.volume_path, *workload.requirements],
                     ),
-                )
+                ),
+                *(
+                    [
+                        JobEnvironment(
+                            environment_key=DBT_ENVIRONMENT_KEY,
+                            spec=JobEnvironmentSpec(
+                                environment_version=compute.environment_version, dependencies=[DBT_ADAPTER]
+                            ),
+                        )
+                    ]
+                    if any(t.kind == "dbt" for t in workload.tasks)
+                    else []
+                ),
             ]
             if serverless
             else None,
@@ -184,7 +220,7 @@ class WorkloadJob(Construct):
                 ]
             ),
             run_as=JobRunAs(service_principal_name=props.run_as),
-            depends_on=list(props.run_as_ready) or None,
+            depends_on=[*props.run_as_ready, *(props.marts.files if props.marts and uses_dbt else [])] or None,
             tags={**props.tags, "workload": workload.name, "artifact_sha256": props.artifact.sha256[:16]},
         )
         self.job_id = job.id

@@ -57,6 +57,12 @@ CORE = (
 # Class name -> (provider, resource module[, class name in the bindings when it differs]).
 PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "AccessControlRuleSet": ("databricks", "access_control_rule_set"),
+    "Permissions": ("databricks", "permissions"),
+    "PermissionsAccessControl": ("databricks", "permissions"),
+    "SqlEndpoint": ("databricks", "sql_endpoint"),
+    "SqlEndpointTags": ("databricks", "sql_endpoint"),
+    "SqlEndpointTagsCustomTags": ("databricks", "sql_endpoint"),
+    "WorkspaceFile": ("databricks", "workspace_file"),
     "AccessControlRuleSetGrantRules": ("databricks", "access_control_rule_set"),
     "AzureKeyVault": ("azurerm", "key_vault", "KeyVault"),
     "AzurermProvider": ("azurerm", "provider"),
@@ -103,6 +109,7 @@ PROVIDER_CLASSES: dict[str, tuple[str, ...]] = {
     "JobSchedule": ("databricks", "job"),
     "JobTask": ("databricks", "job"),
     "JobTaskDependsOn": ("databricks", "job"),
+    "JobTaskDbtTask": ("databricks", "job"),
     "JobTaskLibrary": ("databricks", "job"),
     "JobTaskLibraryPypi": ("databricks", "job"),
     "JobTaskPythonWheelTask": ("databricks", "job"),

@@ -256,6 +256,7 @@ def smoke(
 def _local_settings(
     raw: Path | None, lakehouse: Path | None, verbose: bool = False
 ) -> tuple[LocalConfig, LocalRunSettings]:
+    from retailflow.local.dbt import dbt_installed
     from retailflow.local.run import LocalRunSettings
 
     local = load_local()
@@ -271,6 +272,7 @@ def _local_settings(
         parallel_tasks=local.engine.parallel_tasks,
         verbose=verbose,
         access=local.access,
+        dbt=dbt_installed(),
     )
     return local, settings
 

@@ -16,8 +16,10 @@ from retailflow.workloads.runtime.access import AccessRules
 
 LAYERS = ("raw", "bronze", "silver", "gold")
 GOVERNANCE_SCHEMA = "governance"  # the column mask and row filter functions (runtime.access)
-SCHEMAS = (*LAYERS, "ops", GOVERNANCE_SCHEMA)
+MARTS_SCHEMA = "marts"  # the dbt marts (dbt/)
+SCHEMAS = (*LAYERS, MARTS_SCHEMA, "ops", GOVERNANCE_SCHEMA)
 SCHEMA_PURPOSE = {
+    MARTS_SCHEMA: "Marts built by dbt on the gold and silver tables (dbt/)",
     "ops": "Run log, ingest ledger, quarantine, data-quality results",
     GOVERNANCE_SCHEMA: "Column mask and row filter functions, owned by the admins (runtime.access)",
 }
@@ -139,6 +141,12 @@ def grants_matrix(analytics_reads_silver: bool, shared_storage: bool) -> dict[Se
         },
         Securable("schema", "ops"): {JOB_PRINCIPAL: PIPELINE_WRITE},
         Securable("schema", GOVERNANCE_SCHEMA): {JOB_PRINCIPAL: PIPELINE_GOVERNS},
+        Securable("schema", MARTS_SCHEMA): {
+            "gold_reader": READ,
+            "analytics": READ,
+            "pii_reader": READ,
+            JOB_PRINCIPAL: PIPELINE_WRITE,
+        },
         Securable("volume", LANDING_VOLUME): {
             "raw_ingestion": ("READ_VOLUME", "WRITE_VOLUME"),
             JOB_PRINCIPAL: ("READ_VOLUME", "WRITE_VOLUME"),  # the landing job writes RAW batches

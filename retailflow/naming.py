@@ -79,6 +79,16 @@ def environment_of_stack(stack: str) -> str | None:
     return stack.removeprefix(prefix) if stack.startswith(prefix) else None
 
 
+def sql_warehouse_name(environment: str) -> str:
+    """The serverless SQL warehouse the dbt marts run on: `retailflow-prod-marts`."""
+    return f"{STACK_PREFIX}-{environment}-marts"
+
+
+def dbt_project_path(environment: str, content_hash: str) -> str:
+    """Where the dbt project is uploaded in the workspace, by content (a new version is a new folder)."""
+    return f"/Shared/{STACK_PREFIX}/{environment}/dbt/{content_hash}"
+
+
 def job_name(environment: str, workload: str) -> str:
     """The Databricks job of a workload in an environment: `retailflow-prod-retail-medallion`."""
     return f"{STACK_PREFIX}-{environment}-{workload.replace('_', '-')}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from retailflow.cdk import ITerraformDependable, TerraformOutput, TerraformStack
 from retailflow.config import EnvironmentConfig
+from retailflow.constructs.marts import Marts, MartsProps
 from retailflow.constructs.unity_catalog import UnityCatalog
 from retailflow.constructs.workload import RuntimeArtifact, WorkloadJob, WorkloadJobProps
 from retailflow.governance import GOVERNANCE_TASK, access_rules
@@ -31,6 +32,7 @@ def add_workloads(
         artifacts_volume_path=catalog.artifacts_volume_path,
         artifacts_volume=catalog.volumes["artifacts"],
     )
+    marts = Marts(stack, "marts", MartsProps(config.name, config.service_principal.application_id, tags))
     rules = access_rules(
         config.catalog, config.groups.by_role(), config.service_principal.application_id, config.access
     )
@@ -55,6 +57,7 @@ def add_workloads(
                 cluster_policy_id=cluster_policy_id,
                 tags=tags,
                 run_as_ready=run_as_ready,
+                marts=marts,
                 task_parameters={
                     GOVERNANCE_TASK: {"access-rules": rules.to_json()},
                     **{f"land_{name}": {"landing": landing} for name in landing_settings_of.sources},

@@ -248,8 +248,15 @@ def test_jobs_are_generated_from_the_pipeline_graph(stacks, stack):
         for task in job["task"]:
             expected = GRAPH.dependencies(task["task_key"])
             assert [d["task_key"] for d in task.get("depends_on", [])] == expected
-            wheel = task["python_wheel_task"]
-            assert wheel["entry_point"] == "retailflow-task" and wheel["named_parameters"]["task"] == task["task_key"]
+            if GRAPH.tasks[task["task_key"]].kind == "dbt":  # the marts: dbt on the warehouse, the project uploaded
+                dbt = task["dbt_task"]
+                assert dbt["commands"] == ["dbt build"] and dbt["source"] == "WORKSPACE" and dbt["schema"] == "marts"
+                assert dbt["warehouse_id"].startswith("${databricks_sql_endpoint.") and "python_wheel_task" not in task
+            else:
+                wheel = task["python_wheel_task"]
+                assert (
+                    wheel["entry_point"] == "retailflow-task" and wheel["named_parameters"]["task"] == task["task_key"]
+                )
             assert task["timeout_seconds"] > 0 and task["max_retries"] >= 1
         assert job["max_concurrent_runs"] == 1 and job["queue"]["enabled"] is True
         assert job["email_notifications"]["on_failure"]
@@ -296,6 +303,7 @@ def test_unity_catalog_objects(stacks):
         "gold",
         "ops",
         "governance",
+        "marts",
     }
     assert only(prod, "databricks_storage_credential")["isolation_mode"] == "ISOLATION_MODE_ISOLATED"
     locations = resources(prod, "databricks_external_location").values()
@@ -311,3 +319,34 @@ def test_unity_catalog_objects(stacks):
 def test_workload_tables_live_in_schemas_governed_by_the_matrix():
     governed = {s.name for s in grants_matrix(False, False) if s.kind == "schema"}
     assert {t.schema for t in GRAPH.tables()} <= governed
+
+
+@pytest.mark.parametrize("stack", ["retailflow-dev", "retailflow-prod", "feature"])
+def test_the_marts_run_on_a_serverless_warehouse_the_job_principal_may_use_from_the_uploaded_project(stacks, stack):
+    import base64
+
+    from retailflow.constructs.marts import dbt_project_files
+
+    synthesized = stacks[FEATURE_STACK if stack == "feature" else stack]
+    (warehouse,) = resources(synthesized, "databricks_sql_endpoint").values()
+    assert warehouse["enable_serverless_compute"] is True and warehouse["warehouse_type"] == "PRO"
+    assert warehouse["auto_stop_mins"] == 10 and warehouse["max_num_clusters"] == 1
+    (job,) = [j for j in resources(synthesized, "databricks_job").values() if j["name"].endswith("medallion")]
+    use = [p for p in resources(synthesized, "databricks_permissions").values() if "sql_endpoint_id" in p]
+    assert use == [
+        {
+            **use[0],
+            "access_control": [
+                {"permission_level": "CAN_USE", "service_principal_name": job["run_as"]["service_principal_name"]}
+            ],
+        }
+    ]
+    files = {
+        f["path"]: base64.b64decode(f["content_base64"])
+        for f in resources(synthesized, "databricks_workspace_file").values()
+    }
+    (dbt,) = [t["dbt_task"] for t in job["task"] if "dbt_task" in t]
+    assert files == {f"{dbt['project_directory']}/{name}": data for name, data in dbt_project_files().items()}
+    assert "profiles.yml" not in " ".join(files)
+    waits = [d for d in job["depends_on"] if d.startswith("databricks_workspace_file.")]
+    assert len(waits) == len(files)  # the project path is a string: the job waits for the files explicitly

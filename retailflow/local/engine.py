@@ -290,6 +290,13 @@ class LocalEngine(Engine, TaskHost):
         self.scratch = local.scratch
         self.restarts = 0
 
+    @property
+    def url(self) -> str:
+        """The Spark Connect address of the current server (another process, e.g. dbt, may open a session on it)."""
+        if self._local is None:
+            raise EngineError("the local engine is closed")
+        return self._local.server.url
+
     def materialize(self, df: DataFrame) -> DataFrame:
         return _checkpoint(df)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from retailflow.config.models import ROLES, AccessSettings
 from retailflow.governance import access_rules
+from retailflow.local.dbt import local_dbt
 from retailflow.local.engine import LocalEngine, start_local
 from retailflow.local.lock import lakehouse_lock
 from retailflow.workloads.retail.contracts import registry
@@ -18,6 +19,7 @@ from retailflow.workloads.runtime.access import AccessRules
 from retailflow.workloads.runtime.context import RunOptions, TaskContext
 from retailflow.workloads.runtime.engine import Engine, connect_remote
 from retailflow.workloads.runtime.ops import last_success_starts
+from retailflow.workloads.runtime.pipeline import Pipeline
 from retailflow.workloads.runtime.runner import TaskHost, TaskReport, new_run_id, run_graph
 from retailflow.workloads.runtime.tables import FaultHook, Lakehouse
 
@@ -34,6 +36,7 @@ class LocalRunSettings:
     parallel_tasks: int = 1  # tasks run at once
     verbose: bool = False  # the local engine's own log on the terminal instead of its log file
     access: AccessSettings = field(default_factory=AccessSettings)  # row entitlements (local.yaml `access`)
+    dbt: bool = False  # build the dbt marts after gold (needs `make install-dbt`)
 
     def __post_init__(self) -> None:
         # Absolute paths: the ingestion ledger knows RAW files by path, so the same RAW named relatively (or from
@@ -106,12 +109,26 @@ def open_engine(settings: LocalRunSettings) -> Engine:
     return start_local(settings.engine_memory_budget_mb, None if settings.verbose else engine_log(settings))
 
 
+def _engine_url(engine: Engine, settings: LocalRunSettings) -> str:
+    if isinstance(engine, LocalEngine):
+        return engine.url
+    if settings.remote_url is None:
+        raise ValueError("dbt needs the engine's Spark Connect address")
+    return settings.remote_url
+
+
 def _restarts(engine: Engine) -> int:
     return engine.restarts if isinstance(engine, LocalEngine) else 0
 
 
 def engine_log(settings: LocalRunSettings) -> Path:
     return settings.lakehouse / "logs" / "engine.log"
+
+
+def local_tasks(settings: LocalRunSettings, only: Sequence[str] | None = None) -> list[str]:
+    """The tasks a local run runs, in graph order: the local workloads' (or `only` those), the dbt marts when asked."""
+    graph = RETAIL.graph
+    return [k for k in graph.select(only) if settings.dbt or graph.tasks[k].kind != "dbt"]
 
 
 def run_local(
@@ -127,7 +144,7 @@ def run_local(
 ) -> RunSummary:
     """Run the local workloads' tasks (or `only` those) in dependency order under the lakehouse lock."""
     graph = RETAIL.graph
-    tasks = graph.select(only)
+    tasks = local_tasks(settings, only)
     started = time.perf_counter()
     with lakehouse_lock(settings.lakehouse):
         active = engine or open_engine(settings)
@@ -154,7 +171,11 @@ def run_local(
                     lake, session = open_lakehouse(active, settings, fault_hook), active.spark
                 return options.context(lake, active.capabilities, graph.tasks[task])
 
-            reports = run_graph(RETAIL, make_context, tasks, on_event, settings.parallel_tasks, host)
+            pipeline = RETAIL
+            if settings.dbt:
+                marts = local_dbt(lambda: _engine_url(active, settings), settings.lakehouse / ".dbt")
+                pipeline = Pipeline(graph, {**RETAIL.runs, **{k: marts for k in tasks if graph.tasks[k].kind == "dbt"}})
+            reports = run_graph(pipeline, make_context, tasks, on_event, settings.parallel_tasks, host)
             restarts = _restarts(active) - restarts_before
         finally:
             if engine is None:

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from retailflow.config import ConfigError, load_environment
 from retailflow.local.lock import lakehouse_lock
-from retailflow.local.run import open_lakehouse, run_local
+from retailflow.local.run import local_tasks, open_lakehouse, run_local
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import RUN_LOG
 from retailflow.workloads.runtime.refs import TableRef
@@ -125,7 +125,7 @@ def test_two_tasks_at_once_run_in_dependency_order_and_give_the_same_tables(engi
         on_event=lambda event, report: events.append((event, report.task, time.perf_counter())),  # type: ignore[union-attr]
     )
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
-    assert [r.task for r in summary.reports] == PIPELINE.select(None)  # reported in graph order
+    assert [r.task for r in summary.reports] == local_tasks(fresh)  # reported in graph order
     spans = _intervals(events)
     for task, (start, _end) in spans.items():
         for upstream in PIPELINE.dependencies(task):
@@ -186,7 +186,7 @@ def test_an_engine_over_its_budget_is_restarted_only_when_no_task_runs(fresh, cl
         on_event=lambda event, report: events.append((event, report.task, time.perf_counter())),  # type: ignore[union-attr]
     )
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
-    assert summary.engine_restarts == len(summary.reports) == len(PIPELINE.select(None)) == 25
+    assert summary.engine_restarts == len(summary.reports) == len(local_tasks(fresh)) == 25
     spans = sorted(_intervals(events).values())
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
     from retailflow.local.engine import start_local

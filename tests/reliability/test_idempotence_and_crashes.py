@@ -11,8 +11,7 @@ import signal
 import pytest
 
 from retailflow.local.engine import start_local
-from retailflow.local.run import open_lakehouse, run_local
-from retailflow.workloads.retail.graph import PIPELINE
+from retailflow.local.run import local_tasks, open_lakehouse, run_local
 from retailflow.workloads.runtime.ops import LEDGER
 from retailflow.workloads.runtime.refs import TableRef
 
@@ -23,7 +22,7 @@ def test_rerunning_every_task_and_the_whole_graph_changes_nothing(engine, fresh,
     assert run_local(fresh, engine=engine).ok
     lake = open_lakehouse(engine, fresh)
     ledger = contents(lake, LEDGER)
-    for task in PIPELINE.select(None):
+    for task in local_tasks(fresh):
         assert run_local(fresh, only=[task], engine=engine).ok, task
     assert run_local(fresh, engine=engine).ok
     assert snapshot(lake) == clean_run
@@ -80,7 +79,7 @@ def test_restarting_the_engine_before_every_task_changes_nothing(engine, fresh, 
     # A budget no engine fits in: the run's own engine is replaced before every task.
     summary = run_local(dataclasses.replace(fresh, engine_memory_budget_mb=1))
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
-    assert summary.engine_restarts == len(summary.reports) == len(PIPELINE.select(None)) == 25
+    assert summary.engine_restarts == len(summary.reports) == len(local_tasks(fresh)) == 25
     assert snapshot(open_lakehouse(engine, fresh)) == clean_run
 
 

@@ -9,6 +9,7 @@ To add a task: declare it here, bind its run in `retail.tasks`. A run can read o
 from __future__ import annotations
 
 from retailflow.workloads.runtime.graph import PipelineGraph, Task, Workload
+from retailflow.workloads.runtime.refs import TableRef
 
 # The RAW sources, in the order their bronze tasks run; each has a `SourceSpec` in `retail.sources`.
 SOURCE_NAMES = ("orders", "customers", "products", "inventory", "clickstream", "payments", "store_sales")
@@ -92,6 +93,24 @@ GOVERNANCE = (
 LANDING = tuple(
     Task(f"land_{name}", (), (), f"Land {name} from its source system into RAW", "landing") for name in SOURCE_NAMES
 )
+# The dbt marts (dbt/): after the gold and silver tables their sources name; a test keeps the two equal.
+MARTS = (
+    Task(
+        "dbt_marts",
+        (
+            TableRef.parse("gold.dim_customer"),
+            TableRef.parse("gold.dim_product"),
+            TableRef.parse("gold.dim_store"),
+            TableRef.parse("gold.fact_orders"),
+            TableRef.parse("gold.fact_sales"),
+            TableRef.parse("silver.clickstream"),
+        ),
+        (),
+        "dbt build of the marts (customer lifetime value, product and store performance, clickstream funnel)",
+        "marts",
+        kind="dbt",
+    ),
+)
 MAINTENANCE = Task("maintenance", (), (), "OPTIMIZE and VACUUM every medallion table", "maintenance")
 
 WORKLOADS = (
@@ -106,7 +125,7 @@ WORKLOADS = (
     Workload(
         "retail_medallion",
         "RAW -> bronze -> silver -> gold for the seven retail sources",
-        BRONZE + SILVER + GOLD + GOVERNANCE,
+        BRONZE + SILVER + GOLD + GOVERNANCE + MARTS,
     ),
     Workload(
         "table_maintenance",

@@ -25,7 +25,8 @@ class Task:
     inputs: tuple[TableRef, ...]
     outputs: tuple[TableRef, ...]
     description: str
-    layer: str  # bronze | silver | gold | maintenance
+    layer: str  # landing | bronze | silver | gold | marts | maintenance
+    kind: str = "python"  # python: the wheel's entry point runs it; dbt: the dbt project builds it (dbt_task)
 
     @classmethod
     def of(cls, key: str, inputs: Iterable[str], outputs: Iterable[str], description: str) -> Task:

@@ -1,0 +1,85 @@
+"""The dbt marts (dbt/): built locally by `dbt build` after gold with their data tests passing, one mart equal row
+for row to the same computation in PySpark, and the project's sources equal to the graph's declared inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from pyspark.sql import functions as F
+
+from retailflow.local.dbt import dbt_installed
+from retailflow.local.generator import GeneratorSettings, generate
+from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
+from retailflow.project import project_root
+from retailflow.workloads.retail.graph import PIPELINE
+from retailflow.workloads.runtime.refs import TableRef
+
+REVENUE_STATUSES = ("paid", "shipped", "delivered", "refunded")
+
+
+def test_the_projects_sources_are_the_graphs_inputs_of_the_marts_task():
+    sources = yaml.safe_load((project_root() / "dbt" / "models" / "sources.yml").read_text())["sources"]
+    declared = {f"{s['schema']}.{t['name']}" for s in sources for t in s["tables"]}
+    assert declared == {str(ref) for ref in PIPELINE.tasks["dbt_marts"].inputs}
+
+
+@pytest.fixture(scope="module")
+def built(engine, tmp_path_factory):
+    assert dbt_installed(), "dbt is installed by `make install-dbt` (make test does it)"
+    tmp = tmp_path_factory.mktemp("marts")
+    generate(tmp / "raw", GeneratorSettings(scale=0.003, days=2, seed=17, start_date=dt.date(2026, 6, 1)))
+    settings = LocalRunSettings(lakehouse=tmp / "lake", raw=tmp / "raw", dbt=True)
+    summary = run_local(settings, engine=engine)
+    return summary, open_lakehouse(engine, settings), settings
+
+
+def test_dbt_build_runs_after_gold_and_its_data_tests_pass(built):
+    summary, _lake, settings = built
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    (marts,) = [r for r in summary.reports if r.task == "dbt_marts"]
+    assert marts.outcome.rows_out == 4 and marts.outcome.rows_in == 18  # 4 models; 17 data tests and the hook
+    order = [r.task for r in summary.reports]
+    assert all(order.index(d) < order.index("dbt_marts") for d in PIPELINE.dependencies("dbt_marts"))
+    for model in ("customer_lifetime_value", "product_performance", "store_daily_performance", "clickstream_funnel"):
+        assert (settings.lakehouse / settings.catalog / "marts" / model / "_delta_log").is_dir(), model
+
+
+def test_customer_lifetime_value_equals_the_same_computation_in_pyspark(built, engine):
+    _summary, lake, settings = built
+    dim = lake.read(TableRef("gold", "dim_customer")).filter("customer_sk != -1")
+    orders = (
+        lake.read(TableRef("gold", "fact_orders"))
+        .filter(F.col("status").isin(*REVENUE_STATUSES))
+        .join(dim.select("customer_sk", "customer_id"), "customer_sk")
+    )
+    per_customer = orders.groupBy("customer_id").agg(
+        F.count("order_id").alias("orders"),
+        F.sum("net_amount").alias("lifetime_value"),
+        F.min("order_date").alias("first_order_date"),
+        F.max("order_date").alias("last_order_date"),
+    )
+    expected = (
+        dim.filter("is_current")
+        .select("customer_id", "segment", "loyalty_tier", "country")
+        .join(per_customer, "customer_id", "left")
+        .select(
+            "customer_id",
+            "segment",
+            "loyalty_tier",
+            "country",
+            F.coalesce("orders", F.lit(0)).alias("orders"),
+            F.coalesce("lifetime_value", F.lit(0)).cast("decimal(18,2)").alias("lifetime_value"),
+            "first_order_date",
+            "last_order_date",
+        )
+    )
+    path = settings.lakehouse / settings.catalog / "marts" / "customer_lifetime_value"
+    mart = engine.spark.read.format("delta").load(str(path))
+
+    def rows(frame):
+        return sorted(tuple(str(v) for v in r) for r in frame.collect())
+
+    assert mart.columns == expected.columns
+    assert rows(mart) == rows(expected) and rows(mart)
