@@ -16,6 +16,7 @@ the manifest reconciles exactly with what the pipeline quarantines and loads.
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 from collections import Counter
@@ -70,39 +71,56 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
 
 
 def _generate_day(out: Path, day: Day) -> dict[str, dict[str, int]]:
-    tables: dict[str, pa.Table] = {}
+    """Each source's file is written as soon as the source is generated, and its lines dropped: memory holds one
+    source of one day at a time."""
     for generator in SOURCES:
         result = generator.generate(day)
+        if day.replay:
+            continue
         if generator.writes_table and result is not None:
-            tables[generator.name] = result
+            sink = pa.BufferOutputStream()
+            pq.write_table(result, sink, compression="snappy")
+            path = day.folder(out, generator.name) / f"{generator.name}-{day.day:03d}.parquet"
+            _write_once(path, sink.getvalue().to_pybytes())
+        elif generator.name in day.lines:
+            defects.inject(day, generator.name)
+            _write_text(out, day, generator.name, day.lines.pop(generator.name))
     if day.replay:
         return {}
-    defects.inject(day)
-    for source, lines in sorted(day.lines.items()):
-        header = CSV_HEADERS.get(source)
-        body = "\n".join(([header] if header else []) + lines) + "\n"
-        name = f"{source}-{day.day:03d}.{'csv' if header else 'jsonl'}"
-        _write_once(day.folder(out, source) / name, body.encode("utf-8"))
-    for source, table in tables.items():
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression="snappy")
-        _write_once(day.folder(out, source) / f"{source}-{day.day:03d}.parquet", sink.getvalue().to_pybytes())
     return {source: dict(sorted(counts.items())) for source, counts in sorted(day.manifest.items())}
 
 
+def _write_text(out: Path, day: Day, source: str, lines: list[str]) -> None:
+    header = CSV_HEADERS.get(source)
+    name = f"{source}-{day.day:03d}.{'csv' if header else 'jsonl'}"
+    day.folder(out, source).mkdir(parents=True, exist_ok=True)
+    with open(day.folder(out, source) / f".{name}.partial", "w", encoding="utf-8") as handle:
+        if header:
+            handle.write(header + "\n")
+        for line in lines:
+            handle.write(line + "\n")
+    _publish(day.folder(out, source) / f".{name}.partial", day.folder(out, source) / name)
+
+
 def _write_once(path: Path, data: bytes) -> None:
-    """Write a RAW file, atomically; one that exists must hold these bytes already (a day interrupted half-way is
-    written again with the same bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    _publish(partial, path)
+
+
+def _publish(partial: Path, path: Path) -> None:
+    """Give a written RAW file its name, atomically; one that exists must hold these bytes already (a day interrupted
+    half-way is written again with the same bytes)."""
     if path.exists():
-        if path.read_bytes() != data:
+        same = filecmp.cmp(partial, path, shallow=False)
+        partial.unlink()
+        if not same:
             raise RawFileDiffers(
                 f"{path} exists with other content: RAW files are immutable, and this folder was generated with other "
                 "settings or by another generator; generate into a new folder"
             )
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
     os.replace(partial, path)
 
 

@@ -14,12 +14,11 @@ REQUIRED_FIRST_KEY = {
 SOURCE_ORDER = ("products", "customers", "orders", "payments", "clickstream", "inventory")
 
 
-def inject(day: Day) -> None:
-    for index, source in enumerate(SOURCE_ORDER):
-        lines = day.lines.get(source)
-        if not lines:
-            continue
-        rng = day.settings.rng(day.day, Stream.DEFECTS, index)
+def inject(day: Day, source: str) -> None:
+    """Add the defects to the day's lines of one text source (its own random stream)."""
+    lines = day.lines.get(source)
+    if lines:
+        rng = day.settings.rng(day.day, Stream.DEFECTS, SOURCE_ORDER.index(source))
         count = len(lines)
         counts = day.counts(source)
         bad: list[str] = []
