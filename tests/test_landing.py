@@ -181,3 +181,35 @@ def test_the_landing_job_is_deployed_with_its_schedule_settings_driver_and_grant
     grants = [g for g in prod["resource"]["databricks_grants"].values() if g.get("volume", "").endswith("landing")]
     privileges = {p for g in grants for grant in g["grant"] for p in grant["privileges"]}
     assert "WRITE_VOLUME" in privileges
+
+
+def test_a_batch_landed_just_before_a_crash_is_not_landed_again_by_a_later_window(published, tmp_path, monkeypatch):
+    """The run stopped after renaming its batch, before logging the watermark; the next run, on a later day (a new
+    window end), starts where the batch in RAW ends, not where the log does."""
+    from retailflow.local.secrets import LocalSecrets
+    from retailflow.local.sources.land import land_once
+    from retailflow.workloads.runtime.landing import LandingSettings, SourceConnection
+    from retailflow.workloads.runtime.ops import LANDING_LOG
+    from retailflow.workloads.runtime.tables import Lakehouse
+
+    run = LocalRunSettings(lakehouse=tmp_path / "lake", raw=tmp_path / "raw")
+    store = LocalSecrets(given={"source-api-key": KEY})
+    real_append = Lakehouse.append_rows
+
+    def lose_the_log(lake, ref, rows):
+        if ref == LANDING_LOG:
+            raise RuntimeError("stopped before the log")
+        real_append(lake, ref, rows)
+
+    with LocalRestServer(create_app(published, KEY, None, ("orders",))) as server:
+        settings = LandingSettings(
+            "local", {"orders": SourceConnection("rest", f"{server.base_url}/orders", "source-api-key")}
+        )
+        monkeypatch.setattr(Lakehouse, "append_rows", lose_the_log)
+        (stopped,) = land_once(run, settings, store, START, only=["orders"])
+        assert stopped.status == "failed" and "stopped before the log" in (stopped.error or "")
+        monkeypatch.setattr(Lakehouse, "append_rows", real_append)
+        (later,) = land_once(run, settings, store, START + dt.timedelta(days=1), only=["orders"])
+    assert later.status == "succeeded"
+    expected = sorted(json.dumps(r, separators=(",", ":")) for _, r in published.records["orders"])
+    assert landed_records(run.raw, "orders") == expected  # both days' records, each once

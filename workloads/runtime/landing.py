@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 EPOCH = "1970-01-01T00:00:00+00:00"
+FILES_WINDOW = "files"  # the window end of a batch of dropped files (they are landed by content, not by time)
 # A landed batch inside a RAW partition (`batch_id=<id>/`, written whole), with its manifest; bronze reads its files.
 BATCH = re.compile(r"^batch_id=[A-Za-z0-9_-]+$")
 BATCH_MANIFEST = "_batch.json"
@@ -136,6 +137,16 @@ class Batch:
         }
         (self.staging / BATCH_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         os.replace(self.staging, self.folder)
+
+
+def landed_until(raw_root: Path, source: str) -> list[str]:
+    """The end of every window whose batch is in RAW (file drops have no window)."""
+    ends = []
+    for manifest in (raw_root / source).glob(f"ingestion_date=*/batch_id=*/{BATCH_MANIFEST}"):
+        until = json.loads(manifest.read_text())["window"]["until"]
+        if until != FILES_WINDOW:
+            ends.append(str(until))
+    return ends
 
 
 def json_lines(records: list[dict[str, object]]) -> bytes:

@@ -19,11 +19,13 @@ from pyspark.sql import functions as F
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.landing import (
     EPOCH,
+    FILES_WINDOW,
     Batch,
     LandingSettings,
     SourceConnection,
     Window,
     json_lines,
+    landed_until,
     window_until,
 )
 from retailflow.workloads.runtime.ops import LANDED_FILES, LANDING_LOG, utcnow
@@ -130,10 +132,13 @@ def land(source: LandedSource, connect: Connect = pg8000_connect) -> Callable[[T
 
 
 def _watermark(ctx: TaskContext, source: str) -> str:
-    if not ctx.lake.exists(LANDING_LOG):
-        return EPOCH
-    latest = ctx.lake.read(LANDING_LOG).filter(F.col("source") == source).agg(F.max("watermark_to")).collect()
-    return str(latest[0][0]) if latest and latest[0][0] else EPOCH
+    """Where the last landing of the source ended: the later of the log's watermark and the windows of the batches in
+    RAW (a landing that stopped after its batch was renamed, before the log, must not land that window again)."""
+    logged = EPOCH
+    if ctx.lake.exists(LANDING_LOG):
+        latest = ctx.lake.read(LANDING_LOG).filter(F.col("source") == source).agg(F.max("watermark_to")).collect()
+        logged = str(latest[0][0]) if latest and latest[0][0] else EPOCH
+    return max([logged, *landed_until(ctx.raw_root, source)])
 
 
 def _land_files(ctx: TaskContext, source: str, inbox: Path) -> TaskOutcome:
@@ -154,7 +159,7 @@ def _land_files(ctx: TaskContext, source: str, inbox: Path) -> TaskOutcome:
     if new:
         content = hashlib.sha256("".join(sorted(digests[p] for p in new)).encode()).hexdigest()
         _until, day = window_until(ctx.to_date)
-        batch = Batch(ctx.raw_root, source, day, Window(content, "files"))
+        batch = Batch(ctx.raw_root, source, day, Window(content, FILES_WINDOW))
         if not batch.exists():
             batch.start()
             for path in new:
