@@ -1,7 +1,7 @@
 """The governance task: puts the access rules (`runtime.access`) on the catalog's tables and logs what it ran.
 
-The rules come rendered by the stack (`--access-rules`), so an access change shows in the Terraform plan; they must
-equal the rules of the contracts in this wheel, else the task fails rather than apply rules of another version. On an
+The rules come rendered by the stack (`--access-rules`), so an access change shows in the Terraform plan; their tables
+must be those this wheel declares (`retail.access`), else the task fails rather than apply rules of another version. On an
 engine without Unity Catalog masks and filters (the local one) the statements are logged, not run: the local
 `retailflow query --as ROLE` emulates the rules with views instead."""
 
@@ -24,7 +24,7 @@ from retailflow.workloads.runtime.tables import Lakehouse
 
 
 class AccessRulesDiffer(ValueError):
-    """The rules the task was given are not those of the contracts it was built with."""
+    """The rules the task was given are not those the wheel it runs from declares."""
 
 
 def current_access(lake: Lakehouse, catalog: str) -> AccessState:
