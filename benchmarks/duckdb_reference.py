@@ -127,11 +127,12 @@ def run(raw: Path, threads: int = 2, out: Path | None = None) -> ReferenceResult
         SELECT trim(transaction_id) AS transaction_id, line_number, upper(trim(sku)) AS sku, quantity,
                round(CAST(quantity AS DECIMAL(38, 6)) * CAST(unit_price AS DECIMAL(38, 6)), 2)::DECIMAL(18, 2) AS amount,
                CAST(CAST(sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) AS sale_date
-        FROM read_parquet({_files(raw, "store_sales")}, union_by_name = true)
+        FROM read_parquet({_files(raw, "store_sales")}, union_by_name = true, filename = true)
         WHERE transaction_id IS NOT NULL AND line_number IS NOT NULL AND store_id IS NOT NULL AND sku IS NOT NULL
           AND quantity IS NOT NULL AND unit_price IS NOT NULL AND sold_at IS NOT NULL
+        -- A correction keeps the sale time: the later delivery (file) wins the tie, as in the project.
         QUALIFY row_number() OVER (
-            PARTITION BY trim(transaction_id), line_number ORDER BY CAST(sold_at AS TIMESTAMPTZ) DESC) = 1;
+            PARTITION BY trim(transaction_id), line_number ORDER BY CAST(sold_at AS TIMESTAMPTZ) DESC, filename DESC) = 1;
         """,
         keep=("store_lines",),
     )

@@ -27,7 +27,8 @@ def project_run(engine, tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     """RAW, and the project's results over it."""
     base = tmp_path_factory.mktemp("references")
     raw = base / "raw"
-    generate(raw, GeneratorSettings(scale=0.003, days=2, seed=5, start_date=dt.date(2026, 4, 6)))
+    # Four days: later days carry corrections of earlier ones (moved orders, late refunds, store-sale corrections).
+    generate(raw, GeneratorSettings(scale=0.003, days=4, seed=5, start_date=dt.date(2026, 4, 6)))
     settings = LocalRunSettings(lakehouse=base / "lake", raw=raw)
     assert run_local(settings, engine=engine).ok
     return raw, project_results(settings.lakehouse)
