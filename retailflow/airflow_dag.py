@@ -79,17 +79,11 @@ def run_local_task(key: str) -> None:
     """One graph task through the local runner, on the lakehouse and RAW of `RETAILFLOW_LAKEHOUSE`/`RETAILFLOW_RAW`
     (default: local.yaml's)."""
     from retailflow.config import load_local
-    from retailflow.local.dbt import dbt_installed
-    from retailflow.local.run import LocalRunSettings, run_local
+    from retailflow.local.run import configured_run, run_local
 
     local = load_local()
-    settings = LocalRunSettings(
-        lakehouse=Path(os.environ.get("RETAILFLOW_LAKEHOUSE", local.lakehouse)),
-        raw=Path(os.environ.get("RETAILFLOW_RAW", local.raw)),
-        catalog=local.catalog,
-        access=local.access,
-        dbt=dbt_installed(),
-    )
+    lakehouse = Path(os.environ.get("RETAILFLOW_LAKEHOUSE", local.lakehouse))
+    settings = configured_run(local, lakehouse, Path(os.environ.get("RETAILFLOW_RAW", local.raw)))
     if PIPELINE.tasks[key].kind == "dbt" and not settings.dbt:
         return  # dbt is optional: without its environment the marts are not built (docs/orchestration.md)
     summary = run_local(settings, only=[key])

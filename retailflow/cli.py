@@ -256,25 +256,11 @@ def smoke(
 def _local_settings(
     raw: Path | None, lakehouse: Path | None, verbose: bool = False
 ) -> tuple[LocalConfig, LocalRunSettings]:
-    from retailflow.local.dbt import dbt_installed
-    from retailflow.local.run import LocalRunSettings
+    from retailflow.local.run import configured_run
 
     local = load_local()
     lake = lakehouse or Path(local.lakehouse)
-    settings = LocalRunSettings(
-        lakehouse=lake,
-        raw=raw or (lake / "raw" if lakehouse else Path(local.raw)),
-        catalog=local.catalog,
-        engine=local.engine.kind,
-        remote_url=local.engine.remote_url,
-        max_line_bytes=local.max_line_bytes,
-        engine_memory_budget_mb=local.engine.memory_budget_mb,
-        parallel_tasks=local.engine.parallel_tasks,
-        verbose=verbose,
-        access=local.access,
-        dbt=dbt_installed(),
-    )
-    return local, settings
+    return local, configured_run(local, lake, raw or (lake / "raw" if lakehouse else Path(local.raw)), verbose)
 
 
 @app.command()

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retailflow.config.models import ROLES, AccessSettings
+from retailflow.config.models import ROLES, AccessSettings, LocalConfig
 from retailflow.governance import access_rules
-from retailflow.local.dbt import local_dbt
+from retailflow.local.dbt import dbt_installed, local_dbt
 from retailflow.local.engine import LocalEngine, start_local
 from retailflow.local.lock import lakehouse_lock
 from retailflow.workloads.retail.contracts import registry
@@ -85,6 +85,24 @@ class RunSummary:
                 for r in self.reports
             ],
         }
+
+
+def configured_run(local: LocalConfig, lakehouse: Path, raw: Path, verbose: bool = False) -> LocalRunSettings:
+    """A run on `lakehouse` and `raw` with the rest of its settings from `local.yaml` (the CLI's and the Airflow
+    DAG's local runs alike); the dbt marts when their environment is installed."""
+    return LocalRunSettings(
+        lakehouse=lakehouse,
+        raw=raw,
+        catalog=local.catalog,
+        engine=local.engine.kind,
+        remote_url=local.engine.remote_url,
+        max_line_bytes=local.max_line_bytes,
+        engine_memory_budget_mb=local.engine.memory_budget_mb,
+        parallel_tasks=local.engine.parallel_tasks,
+        verbose=verbose,
+        access=local.access,
+        dbt=dbt_installed(),
+    )
 
 
 LOCAL_PRINCIPAL = "local-runner"
