@@ -51,22 +51,30 @@ def move_one_order(raw: Path, order_id: str, days: int = 1, delivered_on: dt.dat
     return moved
 
 
+def three_days_loaded(engine, folder: Path, lakehouse: str = "lake"):
+    """Three generated days loaded in one run: the RAW folder, the run's settings and its lakehouse."""
+    raw = folder / "raw"
+    generate(raw, GeneratorSettings(scale=0.003, days=3, seed=11, start_date=START))
+    settings = LocalRunSettings(lakehouse=folder / lakehouse, raw=raw)
+    assert run_local(settings, engine=engine).ok
+    return raw, settings, open_lakehouse(engine, settings)
+
+
+def orders_on_old_date(lake, count: int, statuses: tuple[str, ...] | None = ("delivered", "shipped")) -> list[str]:
+    """The first `count` order ids (by id) of OLD_DATE in silver, of these statuses (None: any)."""
+    on_date = F.col("order_date") == F.lit(OLD_DATE)
+    chosen = on_date & F.col("status").isin(*statuses) if statuses else on_date
+    orders = lake.read(PIPELINE.tasks["silver_orders"].outputs[0]).filter(chosen).orderBy("order_id")
+    return [row["order_id"] for row in orders.limit(count).collect()]
+
+
 @pytest.fixture(scope="module")
 def corrected(engine, tmp_path_factory):
     """Three days loaded, then a fourth whose only file moves one order from OLD_DATE to NEW_DATE; and one full run
     over the same RAW."""
     tmp = tmp_path_factory.mktemp("moved")
-    raw = tmp / "raw"
-    generate(raw, GeneratorSettings(scale=0.003, days=3, seed=11, start_date=START))
-    daily = LocalRunSettings(lakehouse=tmp / "daily", raw=raw)
-    assert run_local(daily, engine=engine).ok
-    lake = open_lakehouse(engine, daily)
-    order_id = (
-        lake.read(PIPELINE.tasks["silver_orders"].outputs[0])
-        .filter((F.col("order_date") == F.lit(OLD_DATE)) & F.col("status").isin("delivered", "shipped"))
-        .orderBy("order_id")
-        .first()["order_id"]
-    )
+    raw, daily, lake = three_days_loaded(engine, tmp, "daily")
+    (order_id,) = orders_on_old_date(lake, 1)
     move_one_order(raw, order_id)
     summary = run_local(daily, engine=engine)
     full = LocalRunSettings(lakehouse=tmp / "full", raw=raw)
@@ -96,17 +104,8 @@ def test_day_by_day_with_the_correction_equals_one_full_run(corrected):
 
 
 def test_a_key_duplicated_across_partitions_fails_the_write_instead_of_passing(engine, tmp_path, monkeypatch):
-    raw = tmp_path / "raw"
-    generate(raw, GeneratorSettings(scale=0.003, days=3, seed=11, start_date=START))
-    settings = LocalRunSettings(lakehouse=tmp_path / "lake", raw=raw)
-    assert run_local(settings, engine=engine).ok
-    order_id = (
-        open_lakehouse(engine, settings)
-        .read(PIPELINE.tasks["silver_orders"].outputs[0])
-        .filter(F.col("order_date") == F.lit(OLD_DATE))
-        .orderBy("order_id")
-        .first()["order_id"]
-    )
+    raw, settings, lake = three_days_loaded(engine, tmp_path)
+    (order_id,) = orders_on_old_date(lake, 1, statuses=None)
     move_one_order(raw, order_id)
     # The old partition forgotten: neither rebuilt nor known to hold the key.
     monkeypatch.setattr(strategies, "previous_dates", lambda _ctx, _fresh: set())
@@ -180,19 +179,8 @@ def test_generated_days_loaded_one_at_a_time_equal_one_full_run(engine, tmp_path
 def test_a_moved_record_stays_on_its_new_date_when_its_old_date_is_rebuilt_later(engine, tmp_path):
     """A run that rebuilds the old date (for another record's update) must not bring back the moved record's older
     versions there. Rule: Latest version. (docs/semantics.md)"""
-    raw = tmp_path / "raw"
-    generate(raw, GeneratorSettings(scale=0.003, days=3, seed=11, start_date=START))
-    settings = LocalRunSettings(lakehouse=tmp_path / "lake", raw=raw)
-    assert run_local(settings, engine=engine).ok
-    lake = open_lakehouse(engine, settings)
-    on_old_date = (
-        lake.read(PIPELINE.tasks["silver_orders"].outputs[0])
-        .filter((F.col("order_date") == F.lit(OLD_DATE)) & F.col("status").isin("delivered", "shipped"))
-        .orderBy("order_id")
-        .limit(2)
-        .collect()
-    )
-    moved_id, other_id = (row["order_id"] for row in on_old_date)
+    raw, settings, lake = three_days_loaded(engine, tmp_path)
+    moved_id, other_id = orders_on_old_date(lake, 2)
     move_one_order(raw, moved_id)
     assert run_local(settings, engine=engine).ok
     update = move_one_order(raw, other_id, days=0, delivered_on=START + dt.timedelta(days=4))

@@ -13,6 +13,7 @@ from typing import Any
 
 from retailflow.governance import CATALOG, JOB_PRINCIPAL, grants_matrix
 from retailflow.workloads.runtime.access import MASKS, ROW_FILTERS, AccessRules, entitled, in_countries, sees_clear
+from retailflow.workloads.runtime.contracts import TableContract
 from retailflow.workloads.runtime.tables import Lakehouse
 
 
@@ -41,14 +42,13 @@ def masked(expression: str, column: str) -> str:
     return re.sub(r"\bvalue\b", f"`{column}`", expression)
 
 
-def view_sql(lake: Lakehouse, rules: AccessRules, role: str, table: str, source: str) -> str:
-    """The SELECT a role's view of `table` runs over `source` (the stored table, as a temporary view)."""
-    ref = next(c.ref for c in lake.contracts if str(c.ref) == table)
-    rule = next((t for t in rules.tables if t.table == table), None)
+def view_sql(contract: TableContract, rules: AccessRules, role: str, source: str) -> str:
+    """The SELECT a role's view of the contract's table runs over `source` (the stored table, as a temporary view)."""
+    rule = next((t for t in rules.tables if t.table == str(contract.ref)), None)
     masks = {c.name: MASKS[c.mask] for c in (rule.columns if rule else ()) if c.mask}
     columns = [
         f"{masked(masks[name].expression, name)} AS `{name}`" if name in masks and not sees_clear(role) else f"`{name}`"
-        for name in lake.contracts.get(ref).column_names
+        for name in contract.column_names
     ]
     where = ""
     countries = entitled(rules, role)
@@ -68,7 +68,7 @@ def run_as(lake: Lakehouse, rules: AccessRules, role: str, sql: str) -> QueryRes
         source = f"rf_stored_{ref.schema}_{ref.name}"
         lake.read(ref).createOrReplaceTempView(source)
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {ref.schema}")
-        spark.sql(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.name} AS {view_sql(lake, rules, role, str(ref), source)}")
+        spark.sql(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.name} AS {view_sql(contract, rules, role, source)}")
     try:
         frame = spark.sql(sql)
         rows = frame.collect()
