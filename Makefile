@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # goes first on PATH for every recipe, so neither a system Node nor its end-of-life warning is involved.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help lock install install-cli install-dbt install-airflow demo test lint format typecheck pytest synth scan run generate bench clean
+.PHONY: help lock install install-cli install-dbt install-airflow demo test lint format typecheck pytest synth scan run generate bench bench-scaling clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ run: $(VENV)/.installed ## Run the medallion graph locally
 
 bench: $(VENV)/.installed ## Benchmarks (SCALE=10 for the targets in the README)
 	$(BIN)/python -m retailflow.benchmarks run --scale $(or $(SCALE),1)
+
+bench-scaling: $(VENV)/.installed ## The scaling curve (whole graph at scales 1, 10 and 30)
+	$(BIN)/python -m retailflow.benchmarks scaling --scales $(or $(SCALES),1,10,30)
 
 clean: ## Remove generated output
 	rm -rf cdktf.out .lakehouse .gen .mypy_cache .ruff_cache .pytest_cache

@@ -26,10 +26,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from retailflow.benchmarks import duckdb_reference
+from retailflow.benchmarks import duckdb_reference, paper
 from retailflow.project import project_root
 
 ROOT = project_root()
+# The manifest's counts of what a file holds: records and the lines the defects add (the other counts are kinds of
+# records, counted twice otherwise).
+WRITTEN = ("records", "duplicates", "malformed", "missing_required", "redelivered")
 BIN = Path(sys.executable).parent
 START = dt.date(2026, 1, 5)
 # The tasks that build daily revenue and the customer dimension, run alone and timed against the DuckDB reference.
@@ -181,6 +184,27 @@ def median_run(runs: list[tuple[Measured, dict[str, Any]]]) -> tuple[Measured, d
     return median_of(runs, lambda run: run[0].seconds)
 
 
+def generate_raw(raw: Path, scale: float, days: int) -> dict[str, Any]:
+    generated = measure(
+        [str(BIN / "retailflow"), "generate", "--out", str(raw), "--scale", str(scale), "--days", str(days)]
+    )
+    return generate_figures(raw, generated)
+
+
+def generate_figures(raw: Path, generated: Measured) -> dict[str, Any]:
+    """The generator's time, peak memory and speed (every line or row it wrote, defects included, per second)."""
+    sources = json.loads((raw / "_manifest.json").read_text())["sources"]
+    written = sum(sum(v for k, v in counts.items() if k in WRITTEN) for counts in sources.values())
+    return {
+        "seconds": round(generated.seconds, 2),
+        "peak_rss_mb": round(generated.peak_rss_mb),
+        "records": written,
+        "records_per_second": round(written / generated.seconds),
+        "order_records": sources["orders"]["records"],
+        "raw_mb": round(sum(p.stat().st_size for p in raw.rglob("*") if p.is_file()) / 2**20),
+    }
+
+
 def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict[str, Any]:
     work = out / f"scale-{scale:g}"
     shutil.rmtree(work, ignore_errors=True)
@@ -199,12 +223,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         "date": dt.date.today().isoformat(),
     }
 
-    generated = measure(
-        [str(BIN / "retailflow"), "generate", "--out", str(raw), "--scale", str(scale), "--days", str(days)]
-    )
-    manifest = json.loads((raw / "_manifest.json").read_text())
-    report["generate"] = {"seconds": round(generated.seconds, 2), "peak_rss_mb": round(generated.peak_rss_mb)}
-    report["orders"] = manifest["sources"]["orders"]["records"]
+    report["generate"] = generate_raw(raw, scale, days)
+    report["orders"] = report["generate"]["order_records"]
 
     # The seven days first, then each full run followed by an incremental day (from a copy of the same seven days),
     # a run of the orders path alone and a run of the DuckDB reference: they are timed under the same conditions of
@@ -299,6 +319,72 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     return report
 
 
+def scaling(scales: list[float], days: int, out: Path) -> dict[str, Any]:
+    """The scaling curve: at each scale, generate `days` days and run the whole graph once (time, peak memory,
+    engine restarts, each task's seconds). Each scale's folder is removed after its run (scale 30 is 9 GB)."""
+    points = []
+    for scale in scales:
+        work = out / f"scaling-{scale:g}"
+        shutil.rmtree(work, ignore_errors=True)
+        generated = generate_raw(work / "raw", scale, days)
+        measured, summary = run_pipeline(work / "raw", work / "lake")
+        points.append(
+            {
+                "scale": scale,
+                "generate": generated,
+                "seconds": round(measured.seconds, 2),
+                "peak_rss_mb": round(measured.peak_rss_mb),
+                "engine_restarts": summary["engine_restarts"],
+                "raw_rows": sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_")),
+                "tasks": {t["task"]: t["seconds"] for t in summary["tasks"]},
+            }
+        )
+        shutil.rmtree(work, ignore_errors=True)
+    return {"days": days, "machine": machine(), "date": dt.date.today().isoformat(), "points": points}
+
+
+def scaling_markdown(curve: dict[str, Any]) -> str:
+    points = curve["points"]
+    base = next((p for p in points if p["scale"] == 10), points[0])
+    lines = [
+        f"{curve['days']} days generated and run whole at each scale, one run each, {curve['date']}.",
+        "",
+        "| scale | RAW rows | RAW MB | generate: s, peak MB, records/s | whole graph s | x scale 10 | peak RSS MB "
+        "| engine restarts | µs per RAW row |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        g = p["generate"]
+        lines.append(
+            f"| {p['scale']:g} | {p['raw_rows']:,} | {g['raw_mb']:,} | {g['seconds']}, {g['peak_rss_mb']}, "
+            f"{g['records_per_second']:,} | {p['seconds']} | {p['seconds'] / base['seconds']:.2f} | "
+            f"{p['peak_rss_mb']} | {p['engine_restarts']} | {p['seconds'] / p['raw_rows'] * 1e6:.1f} |"
+        )
+    lines += [
+        "",
+        "Where the time goes, seconds per task (tasks run two at once, so a task's seconds include its "
+        "neighbour's share of the cores):",
+        "",
+        "| task | " + " | ".join(f"scale {p['scale']:g}" for p in points) + " |",
+        "|---|" + "---|" * len(points),
+    ]
+    for task in sorted(points[-1]["tasks"], key=lambda t: -points[-1]["tasks"][t]):
+        lines.append(f"| {task} | " + " | ".join(f"{p['tasks'].get(task, 0):.1f}" for p in points) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def paper_curve(curve: dict[str, Any], report: dict[str, Any]) -> paper.Curve:
+    """The on-paper model's inputs: the scaling curve's exponent and the benchmark's day and full run."""
+    return paper.Curve(
+        cores=report["machine"]["cores"],
+        scale=report["scale"],
+        day_seconds=report["incremental"]["day_seconds"],
+        full_seconds=report["project"]["seconds"],
+        full_days=report["days"],
+        exponent=round(paper.fitted_exponent([(p["scale"], p["seconds"]) for p in curve["points"]]), 3),
+    )
+
+
 def _runs(seconds: list[float]) -> str:
     return ", ".join(f"{s}" for s in seconds)
 
@@ -311,7 +397,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| generate RAW | {report['generate']['seconds']} s |",
+        f"| generate RAW: time, peak RSS, records written per second | {report['generate']['seconds']} s, "
+        f"{report['generate'].get('peak_rss_mb')} MB, {report['generate'].get('records_per_second', 0):,} |",
         f"| project: whole graph (24 tasks, {report['project']['parallel_tasks']} at once), wall, median of "
         f"{report['repeat']} | {report['project']['seconds']} s "
         f"({_runs(report['project']['seconds_runs'])}) |",
@@ -339,7 +426,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"= {report['incremental']['fraction']} |",
         f"| incremental day: peak RSS, engine restarts | {report['incremental']['peak_rss_mb']} MB, {report['incremental']['engine_restarts']} |",
         f"| `retailflow synth` dev + stg + prod | {report['synth']['seconds']} s, {report['synth']['peak_rss_mb']} MB |",
+        "",
+        "Seconds per task, the whole graph (median run) and the incremental day:",
+        "",
+        "| task | whole graph | incremental day |",
+        "|---|---|---|",
     ]
+    tasks, day = report["project"]["tasks"], report["incremental"]["tasks"]
+    for task in sorted(tasks, key=lambda t: -tasks[t]["seconds"]):
+        lines.append(f"| {task} | {tasks[task]['seconds']:.1f} | {day.get(task, 0):.1f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -357,23 +452,44 @@ def main() -> None:
         default=3,
         help="runs of the whole graph, the incremental day and the DuckDB reference; the median counts",
     )
+    curve_parser = sub.add_parser("scaling", help="the scaling curve: generate and run the whole graph at each scale")
+    curve_parser.add_argument("--scales", default="1,10,30", help="comma-separated scales")
+    curve_parser.add_argument("--days", type=int, default=8)
+    curve_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
-    report = run(args.scale, args.days, args.out, args.skip_jvm, args.repeat)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"benchmark-scale-{args.scale:g}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str))
-    text = markdown(report)
-    stem.with_suffix(".md").write_text(text)
-    publish(text, ROOT / "docs" / "performance.md")
-    print(text)
+    page = ROOT / "docs" / "performance.md"
+    if args.command == "scaling":
+        curve = scaling([float(s) for s in args.scales.split(",")], args.days, args.out)
+        (args.out / "scaling.json").write_text(json.dumps(curve, indent=2, default=str))
+        publish(scaling_markdown(curve), page, "scaling")
+    else:
+        report = run(args.scale, args.days, args.out, args.skip_jvm, args.repeat)
+        stem = args.out / f"benchmark-scale-{args.scale:g}"
+        stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str))
+        text = markdown(report)
+        stem.with_suffix(".md").write_text(text)
+        publish(text, page)
+        print(text)
+    publish_paper(args.out, page)
 
 
-def publish(table: str, page: Path) -> None:
-    """Put the latest table between the page's benchmark markers (the rest of the page is prose)."""
+def publish_paper(results: Path, page: Path) -> None:
+    """The cost on paper, from the scaling curve and the scale-10 benchmark, once both have been run."""
+    curve_file, report_file = results / "scaling.json", results / "benchmark-scale-10.json"
+    if curve_file.exists() and report_file.exists():
+        curve, report = json.loads(curve_file.read_text()), json.loads(report_file.read_text())
+        figures = paper.on_paper(paper_curve(curve, report))
+        (results / "paper.json").write_text(json.dumps(figures, indent=2))
+        publish(paper.markdown(figures), page, "paper")
+
+
+def publish(table: str, page: Path, section: str = "benchmark") -> None:
+    """Put a generated section between the page's markers for it (the rest of the page is prose)."""
     text = page.read_text(encoding="utf-8")
-    begin, end = "<!-- BEGIN benchmark -->\n", "<!-- END benchmark -->"
+    begin, end = f"<!-- BEGIN {section} -->\n", f"<!-- END {section} -->"
     if begin not in text or end not in text:
-        raise SystemExit(f"{page}: no benchmark markers ({begin.strip()} ... {end})")
+        raise SystemExit(f"{page}: no {section} markers ({begin.strip()} ... {end})")
     head, rest = text.split(begin, 1)
     page.write_text(head + begin + table.rstrip() + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 

@@ -10,10 +10,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
 from retailflow.local.generator import GeneratorSettings, RawFileDiffers, generate
+from retailflow.local.raw import common
+from retailflow.local.raw.common import BLOCK
 from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime import strategies
@@ -125,7 +128,9 @@ def digests(root: Path) -> dict[str, tuple[str, int]]:
     }
 
 
-def test_appending_a_day_rewrites_no_existing_file_and_equals_generating_all_days_at_once(tmp_path):
+@pytest.mark.parametrize("block", [BLOCK, 10], ids=["one block a day", "blocks of 10"])
+def test_appending_a_day_rewrites_no_existing_file_and_equals_generating_all_days_at_once(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(common, "BLOCK", block)
     settings = GeneratorSettings(scale=0.003, days=4, seed=11, start_date=START)
     appended, at_once = tmp_path / "appended", tmp_path / "at_once"
     generate(appended, replace(settings, days=3))
@@ -140,6 +145,33 @@ def test_appending_a_day_rewrites_no_existing_file_and_equals_generating_all_day
     assert manifest["settings"]["days"] == 4 and len(manifest["days"]) == 4
     assert generate(appended, replace(settings, days=2)) == manifest  # nothing to add: every file stays
     assert digests(appended) == after
+
+
+def test_a_day_made_in_blocks_numbers_its_records_across_blocks_and_its_files_match_the_manifest(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "BLOCK", 10)
+    settings = GeneratorSettings(scale=0.003, days=2, seed=11, start_date=START)
+    manifest = generate(tmp_path, settings)
+    first_day = f"ingestion_date={START}"
+    lines = (tmp_path / "orders" / first_day / "orders-000.jsonl").read_text().splitlines()
+    order_ids = {r.get("order_id") for r in map(json_or_none, lines) if isinstance(r, dict)} - {None}
+    assert len(order_ids) == settings.orders_per_day == 42  # five blocks, no number used twice
+    sales = pq.read_table(tmp_path / "store_sales" / first_day / "store_sales-000.parquet")
+    assert len(set(sales.column("transaction_id").to_pylist())) == settings.transactions_per_day == 21
+    # Every line of a text file is a record or a counted defect (each block adds its own).
+    for source, extra in (("orders", ("redelivered",)), ("payments", ()), ("clickstream", ())):
+        lines = sum(len(p.read_text().splitlines()) for p in (tmp_path / source).rglob("*.jsonl"))
+        counts = manifest["sources"][source]
+        kinds = ("records", "duplicates", "malformed", "missing_required", *extra)
+        assert lines == sum(counts.get(k, 0) for k in kinds), source
+    assert manifest["days"][str(START)]["orders"]["malformed"] == 5  # at least one per block
+    assert not list(tmp_path.glob(".later-*"))  # what days deliver later was spooled beside RAW, then removed
+
+
+def json_or_none(line: str):
+    try:
+        return json.loads(line)
+    except ValueError:  # a truncated line (a generated defect)
+        return None
 
 
 def test_appending_with_other_settings_names_the_setting_and_writes_nothing(tmp_path):

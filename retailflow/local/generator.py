@@ -9,9 +9,10 @@ date, an older customer change, a store-sale correction, a redelivery) is replay
 new one, without writing them.
 
 Each source is a module of `retailflow.local.raw`, registered in `SOURCES` by the name of its `SourceSpec`
-(`workloads/retail/sources.py`). Memory follows one day, not the whole range. Defects are *added* records (garbage
-lines, copies with a required field removed, exact duplicates) or re-orderings, so the clean data stays complete and
-the manifest reconciles exactly with what the pipeline quarantines and loads.
+(`workloads/retail/sources.py`). A source's day is made, written and dropped in blocks of a bounded number of
+records (`raw.common.BLOCK`), so memory follows the block, not the scale or the number of days. Defects are *added*
+records (garbage lines, copies with a required field removed, exact duplicates) or re-orderings, so the clean data
+stays complete and the manifest reconciles exactly with what the pipeline quarantines and loads.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import duckdb
 import pyarrow as pa
@@ -54,7 +57,9 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
     """Write the days of RAW under `out` that it does not hold yet; return (and write) the manifest of all days."""
     held = _held_days(out, settings)
     first_new = len(held)
-    later = Later()
+    out.mkdir(parents=True, exist_ok=True)
+    spool = tempfile.TemporaryDirectory(prefix=".later-", dir=out)  # beside RAW: it grows with the scale
+    later = Later(Path(spool.name))
     con = duckdb.connect()
     con.execute("SET threads = 1")
     try:
@@ -67,46 +72,66 @@ def generate(out: Path, settings: GeneratorSettings) -> dict[str, Any]:
                 _write_manifest(out, settings, held)
     finally:
         con.close()
+        spool.cleanup()
     return _write_manifest(out, settings, held)
 
 
 def _generate_day(out: Path, day: Day) -> dict[str, dict[str, int]]:
-    """Each source's file is written as soon as the source is generated, and its lines dropped: memory holds one
-    source of one day at a time."""
+    """Each source's file is written block by block as the source generates it: memory holds one block of one
+    source at a time."""
     for generator in SOURCES:
-        result = generator.generate(day)
+        produced = generator.generate(day)
         if day.replay:
-            continue
-        if generator.writes_table and result is not None:
-            sink = pa.BufferOutputStream()
-            pq.write_table(result, sink, compression="snappy")
-            path = day.folder(out, generator.name) / f"{generator.name}-{day.day:03d}.parquet"
-            _write_once(path, sink.getvalue().to_pybytes())
-        elif generator.name in day.lines:
-            defects.inject(day, generator.name)
-            _write_text(out, day, generator.name, day.lines.pop(generator.name))
+            for _ in produced:  # run for what the day delivers later
+                pass
+        elif generator.writes_table:
+            _write_table(day.folder(out, generator.name) / f"{generator.name}-{day.day:03d}.parquet", produced)
+        else:
+            _write_text(out, day, generator.name, produced)
     if day.replay:
         return {}
     return {source: dict(sorted(counts.items())) for source, counts in sorted(day.manifest.items())}
 
 
-def _write_text(out: Path, day: Day, source: str, lines: list[str]) -> None:
+def _write_text(out: Path, day: Day, source: str, produced: Iterator[list[str]]) -> None:
+    """The day's file of a text source, each block followed by its defects; no file when the source sent nothing."""
     header = CSV_HEADERS.get(source)
-    name = f"{source}-{day.day:03d}.{'csv' if header else 'jsonl'}"
-    day.folder(out, source).mkdir(parents=True, exist_ok=True)
-    with open(day.folder(out, source) / f".{name}.partial", "w", encoding="utf-8") as handle:
-        if header:
-            handle.write(header + "\n")
-        for line in lines:
-            handle.write(line + "\n")
-    _publish(day.folder(out, source) / f".{name}.partial", day.folder(out, source) / name)
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = day.folder(out, source) / f"{source}-{day.day:03d}.{'csv' if header else 'jsonl'}"
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    _publish(partial, path)
+    handle: TextIO | None = None
+    try:
+        for block, lines in enumerate(produced):
+            if not lines:
+                continue
+            if handle is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(partial, "w", encoding="utf-8")  # noqa: SIM115 (closed after the last block)
+                if header:
+                    handle.write(header + "\n")
+            for line in (*lines, *defects.inject(day, source, lines, block)):
+                handle.write(line + "\n")
+    finally:
+        if handle is not None:
+            handle.close()
+    if handle is not None:
+        _publish(partial, path)
+
+
+def _write_table(path: Path, produced: Iterator[pa.Table]) -> None:
+    """A Parquet file of the blocks (a row group or more each); no file when the source sent nothing."""
+    partial = path.with_name(f".{path.name}.partial")
+    writer: pq.ParquetWriter | None = None
+    try:
+        for table in produced:
+            if writer is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                writer = pq.ParquetWriter(partial, table.schema, compression="snappy")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is not None:
+        _publish(partial, path)
 
 
 def _publish(partial: Path, path: Path) -> None:

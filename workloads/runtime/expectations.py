@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
+from retailflow.workloads.runtime.latest import split_by_keys
 
 
 class Action(StrEnum):
@@ -114,11 +115,17 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL) 
 
 def _whole_table(df: DataFrame, rest: DataFrame | None, rule: Expectation) -> DataFrame:
     """What a rule counts over: for a whole-table rule on a partial write, the rule's columns of the written rows
-    and of the stored rest of the table; otherwise the written rows."""
+    and of the stored rest of the table; otherwise the written rows. The rest passed the rule when it was written
+    (unless the rule only warns), so only its rows that share a key with the written rows can fail it now: those
+    are the rows counted, found with a hash table of the written keys instead of grouping the whole table."""
     if rest is None or not rule.whole_table:
         return df
     columns = list(rule.whole_table)
-    return df.select(*columns).unionByName(rest.select(*columns))
+    written, stored = df.select(*columns), rest.select(*columns)
+    if rule.action == Action.WARN:  # the stored rest may repeat keys of its own
+        return written.unionByName(stored)
+    sharing, _others = split_by_keys(stored, written.distinct(), columns)
+    return written.unionByName(sharing)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ current_customers as (
 ),
 orders as (
     select v.customer_id, o.order_id, o.order_date, o.net_amount
-    from {{ source('gold', 'fact_orders') }} o
-    join versions v on v.customer_sk = o.customer_sk
+    from versions v  -- the smaller side first: the local engine builds a join from its left input
+    join {{ source('gold', 'fact_orders') }} o on o.customer_sk = v.customer_sk
     where o.status in ('paid', 'shipped', 'delivered', 'refunded')
 )
 select

@@ -8,7 +8,7 @@ select
     cast(sum(s.gross_amount) as decimal(18, 2)) as gross_amount,
     cast(sum(s.refunded_amount) as decimal(18, 2)) as refunded_amount,
     cast(sum(s.net_amount) as decimal(18, 2)) as net_amount
-from {{ source('gold', 'fact_sales') }} s
-join {{ source('gold', 'dim_product') }} p on p.product_sk = s.product_sk
+from {{ source('gold', 'dim_product') }} p  -- the small side first: the local engine builds a join from its left input
+join {{ source('gold', 'fact_sales') }} s on s.product_sk = p.product_sk
 where s.product_sk != -1
 group by p.product_sk, p.sku, p.category

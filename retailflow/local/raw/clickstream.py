@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
 from retailflow.local.raw import products
 from retailflow.local.raw.common import Day, Orders, customer_ids, group_positions, ids, iso, json_lines
+from retailflow.local.raw.orders import day_orders
 
 
-def generate(day: Day) -> None:
+def generate(day: Day) -> Iterator[list[str]]:
     if day.replay:
         return
-    orders: Orders = day.need("orders")
+    for orders, _rng in day_orders(day):
+        yield _block(day, orders)
+
+
+def _block(day: Day, orders: Orders) -> list[str]:
+    """The clicks before a block of orders."""
     n_clicks = 3 + (orders.n_items > 1)
     click_order = np.repeat(np.arange(len(orders.n_items)), n_clicks)
     c = group_positions(n_clicks)
@@ -32,5 +40,5 @@ def generate(day: Day) -> None:
             "event_ts": iso(day.start, orders.seconds[click_order] - 60 * (10 - c)),
         }
     )
-    day.add_lines("clickstream", json_lines(day.con, table))
-    day.counts("clickstream")["records"] = len(click_order)
+    day.counts("clickstream")["records"] += len(click_order)
+    return json_lines(day.con, table)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ ORDERS_PER_DAY_AT_SCALE_1 = 100_000 / 7  # scale 1 is 100k orders a week
 DRIFT_DAY = 3  # from the fourth day on, orders carry `promo_code` and store sales `loyalty_card` (schema drift)
 PRICE_UPDATE_WEEKDAY = 3  # a tenth of the catalog changes price on the fourth day of every week
 LOOKBACK_DAYS = 6  # the latest a record's correction, refund or redelivery arrives after its own day
+# A source's day is made in blocks of at most this many of its records (orders, customers, transactions), each
+# rendered, written and dropped before the next: memory follows the block, not the scale.
+BLOCK = 20_000
 
 
 class Stream(IntEnum):
@@ -93,6 +97,12 @@ class GeneratorSettings:
     @property
     def start(self) -> dt.datetime:
         return dt.datetime.combine(self.start_date, dt.time())
+
+
+def blocks(total: int) -> Iterator[tuple[int, int, int]]:
+    """(block number, offset of its first record, its record count) for `total` records made `BLOCK` at a time."""
+    for number, offset in enumerate(range(0, total, BLOCK)):
+        yield number, offset, min(BLOCK, total - offset)
 
 
 def ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -157,23 +167,42 @@ class Orders:
     totals: np.ndarray
     n_items: np.ndarray
     item_sku: np.ndarray
+    item_qty: np.ndarray
     refund_day: np.ndarray  # the day a refunded order's refund arrives (its own day or up to 5 later)
     refund_seconds: np.ndarray
 
 
 @dataclass
 class Later:
-    """What earlier days deliver on later ones: text lines and Parquet rows per (source, day)."""
+    """What earlier days deliver on later ones: text lines, spooled to a file per (source, day) under `spool` (a
+    large day's corrections and late records would otherwise be held for up to six days), and Parquet rows (a
+    small fraction of a day's store sales) in memory."""
 
-    lines: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    spool: Path
     tables: dict[tuple[str, int], list[pa.Table]] = field(default_factory=dict)
     counts: dict[tuple[str, int], Counter[str]] = field(default_factory=dict)
 
+    def _file(self, source: str, day: int) -> Path:
+        return self.spool / f"{source}-{day:05d}.jsonl"
+
     def add_lines(self, source: str, days: np.ndarray, lines: list[str], *counters: str) -> None:
         """`lines` delivered on `days` (one each), counted under `counters` in the manifest of the day each arrives."""
+        by_day: dict[int, list[str]] = {}
         for day, line in zip(days.tolist(), lines, strict=True):
-            self.lines.setdefault((source, day), []).append(line)
-            self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, 1))
+            by_day.setdefault(day, []).append(line)
+        for day, delivered in by_day.items():
+            with open(self._file(source, day), "a", encoding="utf-8") as handle:
+                handle.writelines(line + "\n" for line in delivered)
+            self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, len(delivered)))
+
+    def lines(self, source: str, day: int) -> Iterator[list[str]]:
+        """The lines delivered on `day`, in the order they were added, `BLOCK` at a time."""
+        path = self._file(source, day)
+        if not path.exists():
+            return
+        with open(path, encoding="utf-8") as handle:
+            while block := [line.rstrip("\n") for line in islice(handle, BLOCK)]:
+                yield block
 
     def add_table(self, source: str, days: np.ndarray, table: pa.Table, *counters: str) -> None:
         for day in np.unique(days).tolist():
@@ -182,9 +211,12 @@ class Later:
             self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, rows.num_rows))
 
     def forget_before(self, day: int) -> None:
-        for store in (self.lines, self.tables, self.counts):
+        for store in (self.tables, self.counts):
             for key in [k for k in store if k[1] < day]:
                 del store[key]
+        for path in self.spool.glob("*.jsonl"):
+            if int(path.stem.rsplit("-", 1)[1]) < day:
+                path.unlink()
 
 
 @dataclass
@@ -197,9 +229,7 @@ class Day:
     con: duckdb.DuckDBPyConnection
     later: Later
     replay: bool = False
-    lines: dict[str, list[str]] = field(default_factory=dict)
     manifest: dict[str, Counter[str]] = field(default_factory=dict)
-    orders: Orders | None = None
 
     @property
     def start(self) -> dt.datetime:
@@ -208,13 +238,10 @@ class Day:
     def counts(self, source: str) -> Counter[str]:
         return self.manifest.setdefault(source, Counter())
 
-    def add_lines(self, source: str, lines: list[str]) -> None:
-        self.lines.setdefault(source, []).extend(lines)
-
-    def arrived(self, source: str) -> list[str]:
-        """The lines earlier days deliver today, counted in today's manifest."""
+    def arrived(self, source: str) -> Iterator[list[str]]:
+        """The lines earlier days deliver today, in blocks, counted in today's manifest."""
         self.counts(source).update(self.later.counts.get((source, self.day), Counter()))
-        return self.later.lines.get((source, self.day), [])
+        return self.later.lines(source, self.day)
 
     def arrived_tables(self, source: str) -> list[pa.Table]:
         self.counts(source).update(self.later.counts.get((source, self.day), Counter()))
@@ -223,19 +250,13 @@ class Day:
     def folder(self, out: Path, source: str) -> Path:
         return out / source / f"ingestion_date={self.settings.date(self.day).isoformat()}"
 
-    def need(self, what: str) -> Any:
-        value = getattr(self, what)
-        if value is None:
-            raise RuntimeError(f"the {what} are generated by an earlier source; check the order of SOURCES")
-        return value
-
 
 @dataclass(frozen=True)
 class SourceGenerator:
-    """How one RAW source is made for a day: `generate(day)` adds the day's lines (text sources, written after the
-    defects are injected) or returns its Parquet table (`writes_table`), and hands what it delivers on later days
-    to `day.later`."""
+    """How one RAW source is made for a day: `generate(day)` yields the day's file block by block, lines of text
+    (written with their block's defects) or Parquet tables (`writes_table`), and hands what it delivers on later
+    days to `day.later`. In a replay it yields nothing but still hands on what it delivers later."""
 
     name: str
-    generate: Callable[[Day], Any]
+    generate: Callable[[Day], Iterator[Any]]
     writes_table: bool = False

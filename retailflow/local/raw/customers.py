@@ -5,6 +5,8 @@ normalises them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
@@ -16,6 +18,7 @@ from retailflow.local.raw.common import (
     TIERS,
     Day,
     Stream,
+    blocks,
     customer_ids,
     group_positions,
     iso,
@@ -24,11 +27,21 @@ from retailflow.local.raw.common import (
 )
 
 
-def generate(day: Day) -> None:
+def generate(day: Day) -> Iterator[list[str]]:
     settings = day.settings
-    rng = settings.rng(day.day, Stream.CUSTOMERS)
     first = settings.first_customer(day.day)
-    n = settings.first_customer(day.day + 1) - first
+    for block, offset, size in blocks(settings.first_customer(day.day + 1) - first):
+        lines = _block(day, settings.rng(day.day, Stream.CUSTOMERS, block), first + offset, size)
+        if not day.replay:
+            yield lines
+    if not day.replay:
+        yield from day.arrived("customers")
+
+
+def _block(day: Day, rng: np.random.Generator, first: int, n: int) -> list[str]:
+    """`n` customers created today from global number `first`: their versions delivered today; the later ones
+    handed to `day.later`."""
+    settings = day.settings
     number = first + np.arange(n)
     n_changes = rng.choice([0, 0, 0, 1, 1, 2], size=n)
     versions = 1 + n_changes
@@ -88,9 +101,9 @@ def generate(day: Day) -> None:
         rows = np.flatnonzero(delayed & ~now)
         day.later.add_lines("customers", delivery_day[rows], [lines[i] for i in rows], *counters)
     if day.replay:
-        return
+        return []
     today = np.flatnonzero(now)
     day.counts("customers").update(
         records=len(today), customers=int((k[today] == 0).sum()), tracked_changes=int((k[today] > 0).sum())
     )
-    day.add_lines("customers", [lines[i] for i in today] + day.arrived("customers"))
+    return [lines[i] for i in today]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from retailflow.local.raw import products
@@ -10,7 +12,7 @@ from retailflow.local.raw.common import N_PRODUCTS, N_STORES, STORE_IDS, Day, is
 HEADER = "snapshot_ts,store_id,sku,on_hand"
 
 
-def generate(day: Day) -> None:
+def generate(day: Day) -> Iterator[list[str]]:
     if day.replay:
         return
     store_grid, product_grid = (
@@ -22,5 +24,5 @@ def generate(day: Day) -> None:
         f"{stamp},{store},{sku},{count}"
         for store, sku, count in zip(STORE_IDS[store_grid], products.SKUS[product_grid], on_hand, strict=True)
     ]
-    day.add_lines("inventory", lines)
     day.counts("inventory")["records"] = len(lines)
+    yield lines

@@ -4,6 +4,8 @@ that move an order to the day before or after, and redeliveries of an order's la
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
@@ -13,9 +15,11 @@ from retailflow.local.raw.common import (
     N_PRODUCTS,
     RATES,
     Day,
+    GeneratorSettings,
     Orders,
     Stream,
     arrow,
+    blocks,
     customer_ids,
     group_positions,
     ids,
@@ -44,10 +48,31 @@ RENDER = """
 """
 
 
-def generate(day: Day) -> None:
+def generate(day: Day) -> Iterator[list[str]]:
+    for orders, rng in day_orders(day):
+        lines = _block(day, orders, rng)
+        if not day.replay:
+            yield lines
+    if not day.replay:
+        for arrived in day.arrived("orders"):
+            if day.day >= DRIFT_DAY:
+                day.counts("orders")["drift_rows"] += len(arrived)
+            yield arrived
+
+
+def day_orders(day: Day) -> Iterator[tuple[Orders, np.random.Generator]]:
+    """The day's orders block by block, each with its random stream after the draws that made it: the orders file
+    draws on from there, while payments and clickstream, which follow the orders, draw them again (cheap) rather
+    than hold a large day's orders."""
     settings, today = day.settings, day.day
-    rng, n = settings.rng(today, Stream.ORDERS), settings.orders_per_day
-    first = today * n
+    n = settings.orders_per_day
+    for block, offset, size in blocks(n):
+        rng = settings.rng(today, Stream.ORDERS, block)
+        yield _orders(day, rng, today * n + offset, size), rng
+
+
+def _orders(day: Day, rng: np.random.Generator, first: int, n: int) -> Orders:
+    settings, today = day.settings, day.day
     buyer = rng.integers(0, settings.customers_by(today), n)
     seconds = today * 86400 + rng.integers(7200, 86000, n)
     n_items = rng.integers(1, 5, n)
@@ -62,6 +87,16 @@ def generate(day: Day) -> None:
     refund_lag = np.where(kind == 3, rng.integers(0, 6, n), 0)
     refund_day = today + refund_lag
     refund_seconds = np.where(refund_lag == 0, seconds + 1800 * 4, refund_day * 86400 + rng.integers(7200, 80000, n))
+    return Orders(first, seconds, buyer, kind, totals, n_items, item_sku, item_qty, refund_day, refund_seconds)
+
+
+def _block(day: Day, orders: Orders, rng: np.random.Generator) -> list[str]:
+    """A block of orders: their versions delivered today (then copies of some last versions, duplicates), and what
+    later days deliver handed to `day.later`."""
+    settings, today = day.settings, day.day
+    n, seconds, kind = len(orders.kind), orders.seconds, orders.kind
+    refund_day, refund_seconds = orders.refund_day, orders.refund_seconds
+    refund_lag = refund_day - today
     path_length = np.array([len(p) for p in PATHS])[kind]
     late_refund = refund_lag > 0
     today_length = path_length - late_refund
@@ -82,7 +117,6 @@ def generate(day: Day) -> None:
     redelivered = pick(rng, np.ones(n, dtype=bool), RATES["redelivered"])
     redelivery_day = today + rng.integers(1, 3, n)
     dup = np.flatnonzero(rng.random(n) < RATES["duplicate"])
-    day.orders = Orders(first, seconds, buyer, kind, totals, n_items, item_sku, refund_day, refund_seconds)
 
     # The rows to render: every version, then one moved-date correction per moved order.
     moved_orders = np.flatnonzero(moved)
@@ -101,7 +135,7 @@ def generate(day: Day) -> None:
     last_today = np.cumsum(path_length) - path_length + today_length - 1  # each order's last same-day version
     later = np.flatnonzero(delivery != today)
     needed = np.unique(np.concatenate([later, last_today[redelivered]])) if day.replay else np.arange(len(o))
-    order_rows = _order_rows(first, n, buyer, n_items, item_sku, item_qty, item_price)
+    order_rows = _order_rows(settings, today, orders)
     lines = dict(zip(needed.tolist(), render(day, order_rows, take_rows(versions, needed)), strict=True))
     is_moved = np.arange(len(o)) >= len(version_order)
     for rows, counters in (
@@ -112,7 +146,7 @@ def generate(day: Day) -> None:
     again = np.flatnonzero(redelivered)
     day.later.add_lines("orders", redelivery_day[again], [lines[i] for i in last_today[again]], "redelivered")
     if day.replay:
-        return
+        return []
     same_day = np.flatnonzero(~deferred)
     ordered = same_day[np.lexsort((position[same_day], version_order[same_day]))]
     counts = day.counts("orders")
@@ -122,29 +156,23 @@ def generate(day: Day) -> None:
         out_of_order=int(swapped.sum()),
         duplicates=len(dup),
     )
-    delivered = [lines[i] for i in ordered] + day.arrived("orders")
     if today >= DRIFT_DAY:
-        counts["drift_rows"] += len(delivered)
-    day.add_lines("orders", delivered + [lines[i] for i in last_today[dup]])
+        counts["drift_rows"] += len(ordered)
+    return [lines[i] for i in ordered] + [lines[i] for i in last_today[dup]]
 
 
-def _order_rows(
-    first: int,
-    n: int,
-    buyer: np.ndarray,
-    n_items: np.ndarray,
-    item_sku: np.ndarray,
-    item_qty: np.ndarray,
-    item_price: np.ndarray,
-) -> pa.Table:
+def _order_rows(settings: GeneratorSettings, today: int, orders: Orders) -> pa.Table:
+    n, n_items, item_sku = len(orders.kind), orders.n_items, orders.item_sku
+    item_price = products.catalog(settings, today).prices[item_sku]
     items = pa.ListArray.from_arrays(
         pa.array(np.append(np.cumsum(n_items) - n_items, len(item_sku)), pa.int32()),
         pa.StructArray.from_arrays(
-            [arrow(products.SKUS[item_sku]), arrow(item_qty.astype(np.int32)), arrow(item_price)],
+            [arrow(products.SKUS[item_sku]), arrow(orders.item_qty.astype(np.int32)), arrow(item_price)],
             names=["sku", "quantity", "unit_price"],
         ),
     )
-    customers = customer_ids(buyer)
+    first = orders.first
+    customers = customer_ids(orders.buyer)
     return pa.table(
         {
             "row_id": np.arange(n),

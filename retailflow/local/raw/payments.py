@@ -3,14 +3,26 @@ order's refund event arrives on the day of its refund, up to five days after the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
 from retailflow.local.raw.common import Day, Orders, ids, iso, json_lines, take_rows
+from retailflow.local.raw.orders import day_orders
 
 
-def generate(day: Day) -> None:
-    orders: Orders = day.need("orders")
+def generate(day: Day) -> Iterator[list[str]]:
+    for orders, _rng in day_orders(day):
+        lines = _block(day, orders)
+        if not day.replay:
+            yield lines
+    if not day.replay:
+        yield from day.arrived("payments")
+
+
+def _block(day: Day, orders: Orders) -> list[str]:
+    """The payment events of a block of orders delivered today; refunds of later days handed to `day.later`."""
     n = len(orders.kind)
     refunded = np.flatnonzero(orders.kind == 3)
     event_order = np.concatenate([np.repeat(np.arange(n), 2), refunded])
@@ -42,7 +54,7 @@ def generate(day: Day) -> None:
     lines = dict(zip(rows.tolist(), json_lines(day.con, take_rows(table, rows)), strict=True))
     day.later.add_lines("payments", delivery[later], [lines[i] for i in later.tolist()], "records", "late_refunds")
     if day.replay:
-        return
+        return []
     today = np.flatnonzero(delivery == day.day)
     day.counts("payments")["records"] += len(today)
-    day.add_lines("payments", [lines[i] for i in today.tolist()] + day.arrived("payments"))
+    return [lines[i] for i in today.tolist()]

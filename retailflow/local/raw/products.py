@@ -4,6 +4,7 @@ tenth of the SKUs."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,7 +56,7 @@ def catalog(settings: GeneratorSettings, day: int) -> Catalog:
     return Catalog(prices, first.categories, first.brands)
 
 
-def generate(day: Day) -> None:
+def generate(day: Day) -> Iterator[list[str]]:
     today = catalog(day.settings, day.day)
     rows = np.arange(N_PRODUCTS) if day.day == 0 else updated_on(day.settings, day.day)
     if day.replay or not len(rows):
@@ -67,5 +68,5 @@ def generate(day: Day) -> None:
         name = f'"{brand} {category} item {i}, size {1 + i % 5}"'
         return f"{SKUS[i]},{name},{category},{brand},{today.prices[i]:.2f},true,{ts}"
 
-    day.add_lines("products", [product_line(int(i)) for i in rows])
     day.counts("products")["records"] = len(rows)
+    yield [product_line(int(i)) for i in rows]

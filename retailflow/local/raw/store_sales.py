@@ -3,6 +3,8 @@ day's file may correct a line of the three days before (same transaction, line a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
@@ -16,6 +18,7 @@ from retailflow.local.raw.common import (
     STORE_IDS,
     Day,
     Stream,
+    blocks,
     customer_ids,
     group_positions,
     ids,
@@ -24,10 +27,31 @@ from retailflow.local.raw.common import (
 )
 
 
-def generate(day: Day) -> pa.Table | None:
+def generate(day: Day) -> Iterator[pa.Table]:
     settings, today = day.settings, day.day
-    rng, n = settings.rng(today, Stream.STORE_SALES), settings.transactions_per_day
-    number = today * n + np.arange(n)
+    per_day = settings.transactions_per_day
+    for block, offset, size in blocks(per_day):
+        table = _block(day, settings.rng(today, Stream.STORE_SALES, block), today * per_day + offset, size)
+        if not day.replay:
+            yield _as_delivered(day, table)
+    if not day.replay:
+        arrived = day.arrived_tables("store_sales")
+        if arrived:
+            yield _as_delivered(day, pa.concat_tables(arrived))
+
+
+def _as_delivered(day: Day, table: pa.Table) -> pa.Table:
+    """Without `loyalty_card` before the drift day; its rows counted in the manifest's drift rows after."""
+    if day.day < DRIFT_DAY:
+        return table.drop_columns(["loyalty_card"])
+    day.counts("store_sales")["drift_rows"] += table.num_rows
+    return table
+
+
+def _block(day: Day, rng: np.random.Generator, first: int, n: int) -> pa.Table:
+    """`n` transactions of today from global number `first`; corrections of their lines handed to `day.later`."""
+    settings, today = day.settings, day.day
+    number = first + np.arange(n)
     seconds = today * 86400 + rng.integers(28800, 75600, n)
     n_lines = rng.integers(1, 4, n)
     txn = np.repeat(np.arange(n), n_lines)
@@ -61,11 +85,6 @@ def generate(day: Day) -> pa.Table | None:
     fixes = np.flatnonzero(corrected)
     fixed = table.take(fixes).set_column(6, "quantity", pa.array(quantity[fixes] + 1, pa.int32()))
     day.later.add_table("store_sales", correction_day[fixes], fixed, "records", "corrections")
-    if day.replay:
-        return None
-    day.counts("store_sales")["records"] += table.num_rows
-    delivered = pa.concat_tables([table, *day.arrived_tables("store_sales")])
-    if today < DRIFT_DAY:
-        return delivered.drop_columns(["loyalty_card"])
-    day.counts("store_sales")["drift_rows"] += delivered.num_rows
-    return delivered
+    if not day.replay:
+        day.counts("store_sales")["records"] += table.num_rows
+    return table

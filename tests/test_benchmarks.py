@@ -1,0 +1,43 @@
+"""The benchmark's arithmetic: the cost on paper and the single-machine limits from a measured curve, and the page
+sections it writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from retailflow.benchmarks import paper
+from retailflow.benchmarks.__main__ import publish
+
+CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, exponent=1.0)
+
+
+def test_time_against_scale_is_fitted_on_the_two_largest_scales():
+    assert paper.fitted_exponent([(1, 9.0), (10, 100.0), (30, 300.0)]) == pytest.approx(1.0)
+    assert paper.fitted_exponent([(10, 100.0), (40, 200.0)]) == pytest.approx(0.5)
+    assert paper.fitted_exponent([(10, 100.0)]) == 1.0
+
+
+def test_a_day_on_databricks_adds_workers_until_it_ends_within_the_target_and_bills_the_start_and_the_driver():
+    small, large = (paper.day_on_databricks(CURVE, s, paper.Assumptions()) for s in (100, 1000))
+    # 60 s on 2 cores at scale 10 is 1,200 core-seconds at 100: one worker of 4 cores, 5 minutes.
+    assert (small["core_hours"], small["workers"], small["wall_minutes"]) == (0.33, 1, 5.0)
+    assert small["node_hours"] == 0.33  # driver + worker, each 5 minutes running + 5 minutes starting
+    # 12,000 core-seconds at 1000 need two workers to end within 30 minutes: 25 minutes.
+    assert (large["workers"], large["wall_minutes"], large["node_hours"]) == (2, 25.0, 1.5)
+    assert large["usd_per_day"] == round(1.5 * (0.23 + 1.0 * 2.0 * 0.30), 2)
+
+
+def test_one_machine_stops_where_a_full_reprocess_of_the_history_no_longer_fits_a_night():
+    limits = paper.single_machine_limits(CURVE, paper.Assumptions())
+    assert limits == {"day_within_budget": 600.0, "full_reprocess_within_budget": 52.6}
+    text = paper.markdown(paper.on_paper(CURVE))
+    assert "up to scale 600" in text and "only up to scale 52.6" in text and "| 1000 | 3.33 | 2 | 25.0 |" in text
+
+
+def test_the_benchmark_writes_each_section_between_its_own_markers(tmp_path):
+    page = tmp_path / "performance.md"
+    page.write_text("a\n<!-- BEGIN scaling -->\nold\n<!-- END scaling -->\nb\n")
+    publish("| scale |\n", page, "scaling")
+    assert page.read_text() == "a\n<!-- BEGIN scaling -->\n| scale |\n<!-- END scaling -->\nb\n"
+    with pytest.raises(SystemExit, match="no paper markers"):
+        publish("x\n", page, "paper")
