@@ -381,7 +381,7 @@ def paper_curve(curve: dict[str, Any], report: dict[str, Any]) -> paper.Curve:
         day_seconds=report["incremental"]["day_seconds"],
         full_seconds=report["project"]["seconds"],
         full_days=report["days"],
-        exponent=round(paper.fitted_exponent([(p["scale"], p["seconds"]) for p in curve["points"]]), 3),
+        fitted=round(paper.fitted_exponent([(p["scale"], p["seconds"]) for p in curve["points"]]), 3),
     )
 
 

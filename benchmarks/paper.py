@@ -27,14 +27,19 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Curve:
-    """Measured on this machine: time grows as scale**exponent (fitted on the two largest scales measured)."""
+    """Measured on this machine: time grows as scale**exponent. `fitted` is the exponent between the two largest
+    scales measured; below 1 (fixed costs spread over more rows), it is taken as 1 to extrapolate far beyond them."""
 
     cores: int
     scale: float  # the scale the figures below were measured at
     day_seconds: float  # an incremental day
     full_seconds: float  # a full run over `full_days` days
     full_days: int
-    exponent: float
+    fitted: float
+
+    @property
+    def exponent(self) -> float:
+        return max(1.0, self.fitted)
 
     def at(self, seconds: float, scale: float) -> float:
         return seconds * (scale / self.scale) ** self.exponent
@@ -69,7 +74,7 @@ def day_on_databricks(curve: Curve, scale: float, a: Assumptions) -> dict[str, A
 
 def single_machine_limits(curve: Curve, a: Assumptions) -> dict[str, float]:
     """The largest scale at which this machine still runs a day within `day_hours` and a full reprocess of
-    `history_days` within `night_hours` (time following the measured curve; memory is bounded, so time decides)."""
+    `history_days` within `night_hours`, time following the measured curve."""
 
     def largest(seconds_at_measured: float, budget_seconds: float) -> float:
         return curve.scale * (budget_seconds / seconds_at_measured) ** (1 / curve.exponent)
@@ -85,7 +90,7 @@ def on_paper(curve: Curve, scales: tuple[float, ...] = (10, 100, 1000), a: Assum
     a = a or Assumptions()
     return {
         "assumptions": asdict(a),
-        "curve": asdict(curve),
+        "curve": {**asdict(curve), "exponent": curve.exponent},
         "days": [day_on_databricks(curve, s, a) for s in scales],
         "single_machine": single_machine_limits(curve, a),
     }
@@ -96,7 +101,7 @@ def markdown(paper: dict[str, Any]) -> str:
     lines = [
         f"From the scale-{curve['scale']:g} day ({curve['day_seconds']} s on {curve['cores']} cores) and full run "
         f"({curve['full_seconds']} s for {curve['full_days']} days), time growing as scale^{curve['exponent']:.2f} "
-        "(the curve above). Assumed: "
+        f"(the curve above fits scale^{curve['fitted']:.2f}; taken as at least linear this far beyond it). Assumed: "
         f"{a['node_type']} nodes ({a['node_cores']} cores, ${a['vm_usd_per_hour']}/h), {a['dbu_per_node_hour']} DBU "
         f"per node-hour x{a['photon_dbu_multiplier']} with Photon at ${a['usd_per_dbu']}/DBU, a worker core as fast "
         f"as one here ({a['core_speed']}), a {a['cluster_start_minutes']:g}-minute cluster start billed each day, "
@@ -115,8 +120,8 @@ def markdown(paper: dict[str, Any]) -> str:
         "",
         f"Where one machine stops being the right tool: this one runs a day within {a['day_hours']:g} h up to scale "
         f"{limits['day_within_budget']:g}, but a full reprocess of {a['history_days']} days of history (a backfill, "
-        f"a changed contract) within a {a['night_hours']:g}-hour night only up to scale "
-        f"{limits['full_reprocess_within_budget']:g}. Memory does not decide it (bounded per task, see the curve); "
-        "the reprocess does, so past that scale the history belongs on a cluster even when a day would still fit.",
+        f"a changed contract) within one night ({a['night_hours']:g} hours) only up to scale "
+        f"{limits['full_reprocess_within_budget']:g}: past that scale the history belongs on a cluster even where a "
+        "day would still fit on one machine.",
     ]
     return "\n".join(lines) + "\n"

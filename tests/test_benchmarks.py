@@ -3,18 +3,22 @@ sections it writes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from retailflow.benchmarks import paper
 from retailflow.benchmarks.__main__ import publish
 
-CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, exponent=1.0)
+CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, fitted=0.8)
 
 
-def test_time_against_scale_is_fitted_on_the_two_largest_scales():
+def test_time_against_scale_is_fitted_on_the_two_largest_scales_and_extrapolated_at_least_linearly():
     assert paper.fitted_exponent([(1, 9.0), (10, 100.0), (30, 300.0)]) == pytest.approx(1.0)
     assert paper.fitted_exponent([(10, 100.0), (40, 200.0)]) == pytest.approx(0.5)
     assert paper.fitted_exponent([(10, 100.0)]) == 1.0
+    assert CURVE.exponent == 1.0  # fitted 0.8: fixed costs that a thousandfold scale no longer hides
+    assert replace(CURVE, fitted=1.2).exponent == 1.2
 
 
 def test_a_day_on_databricks_adds_workers_until_it_ends_within_the_target_and_bills_the_start_and_the_driver():
