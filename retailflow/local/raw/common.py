@@ -191,7 +191,7 @@ class Later:
         for day, line in zip(days.tolist(), lines, strict=True):
             by_day.setdefault(day, []).append(line)
         for day, delivered in by_day.items():
-            with open(self._file(source, day), "a", encoding="utf-8") as handle:
+            with open(self._file(source, day), "a", encoding="utf-8", newline="\n") as handle:
                 handle.writelines(line + "\n" for line in delivered)
             self.counts.setdefault((source, day), Counter()).update(dict.fromkeys(counters, len(delivered)))
 
@@ -200,7 +200,7 @@ class Later:
         path = self._file(source, day)
         if not path.exists():
             return
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", newline="\n") as handle:  # a line ends at a newline only
             while block := [line.rstrip("\n") for line in islice(handle, BLOCK)]:
                 yield block
 
