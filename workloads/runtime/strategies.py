@@ -130,6 +130,7 @@ def without_keys_living_elsewhere(ctx: TaskContext, built: DataFrame, dates: set
     key = list(contract.business_key)
     if column in key:
         return built
+    built = ctx.lake.materialize(built)  # computed once: its keys and its rows are both read below
     not_rebuilt = F.coalesce(~on_dates(column, dates), F.lit(True))  # a null date is not rebuilt unless NO_DATE is
     stored = ctx.lake.read(ctx.output).filter(not_rebuilt).select(*key)
     elsewhere = join(stored, built.select(*key), key)
@@ -166,9 +167,8 @@ def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame],
             log_event_dates(ctx.lake, source, loaded)
             partitions = set(holding) | {str(p) for p, _d in loaded}
             rows = rows.filter(F.col("ingestion_date").isin([dt.date.fromisoformat(p) for p in sorted(partitions)]))
-        # Computed once: leaving out the keys that live elsewhere reads the build twice (its keys and its rows).
-        built = ctx.lake.materialize(build(rows.filter(on_dates(event_date(), dates))))
-        return ctx.write_partitions(output, without_keys_living_elsewhere(ctx, built, dates), dates)
+        built = without_keys_living_elsewhere(ctx, build(rows.filter(on_dates(event_date(), dates))), dates)
+        return ctx.write_partitions(output, built, dates)
 
     return run
 
