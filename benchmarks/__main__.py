@@ -185,14 +185,11 @@ def median_run(runs: list[tuple[Measured, dict[str, Any]]]) -> tuple[Measured, d
 
 
 def generate_raw(raw: Path, scale: float, days: int) -> dict[str, Any]:
+    """RAW generated, and the generator's time, peak memory and speed (every line or row it wrote, defects
+    included, per second)."""
     generated = measure(
         [str(BIN / "retailflow"), "generate", "--out", str(raw), "--scale", str(scale), "--days", str(days)]
     )
-    return generate_figures(raw, generated)
-
-
-def generate_figures(raw: Path, generated: Measured) -> dict[str, Any]:
-    """The generator's time, peak memory and speed (every line or row it wrote, defects included, per second)."""
     sources = json.loads((raw / "_manifest.json").read_text())["sources"]
     written = sum(sum(v for k, v in counts.items() if k in WRITTEN) for counts in sources.values())
     return {
@@ -203,6 +200,11 @@ def generate_figures(raw: Path, generated: Measured) -> dict[str, Any]:
         "order_records": sources["orders"]["records"],
         "raw_mb": round(sum(p.stat().st_size for p in raw.rglob("*") if p.is_file()) / 2**20),
     }
+
+
+def bronze_rows(summary: dict[str, Any]) -> int:
+    """The RAW rows a run's summary says its bronze tasks read."""
+    return sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_"))
 
 
 def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict[str, Any]:
@@ -244,7 +246,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         references.append(duckdb_reference.run(raw, out=work / "duckdb"))
     full, summary = median_run(fulls)
     tasks = {t["task"]: t for t in summary["tasks"]}
-    rows_in = sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_"))
+    rows_in = bronze_rows(summary)
     # The orders path's wall time: a run of its tasks alone (in the whole graph they share the cores with others).
     orders_path = median_of([m for m, _ in orders_runs], lambda m: m.seconds).seconds
     report["project"] = {
@@ -335,7 +337,7 @@ def scaling(scales: list[float], days: int, out: Path) -> dict[str, Any]:
                 "seconds": round(measured.seconds, 2),
                 "peak_rss_mb": round(measured.peak_rss_mb),
                 "engine_restarts": summary["engine_restarts"],
-                "raw_rows": sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_")),
+                "raw_rows": bronze_rows(summary),
                 "tasks": {t["task"]: t["seconds"] for t in summary["tasks"]},
             }
         )
@@ -398,7 +400,7 @@ def markdown(report: dict[str, Any]) -> str:
         "| measure | value |",
         "|---|---|",
         f"| generate RAW: time, peak RSS, records written per second | {report['generate']['seconds']} s, "
-        f"{report['generate'].get('peak_rss_mb')} MB, {report['generate'].get('records_per_second', 0):,} |",
+        f"{report['generate']['peak_rss_mb']} MB, {report['generate']['records_per_second']:,} |",
         f"| project: whole graph (24 tasks, {report['project']['parallel_tasks']} at once), wall, median of "
         f"{report['repeat']} | {report['project']['seconds']} s "
         f"({_runs(report['project']['seconds_runs'])}) |",
