@@ -17,7 +17,7 @@ from pyspark.sql.types import BooleanType, IntegerType, LongType, StringType, Ti
 from retailflow.workloads.retail.sources import fields
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, ContractViolation, TableContract
 from retailflow.workloads.runtime.expectations import Action, ExpectationFailed, apply_expectations, not_null, unique
-from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, gate_files
+from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, batches_of, gate_files
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
@@ -213,6 +213,57 @@ def test_a_batch_that_crashed_before_its_ledger_commit_is_retried_cleanly(lake, 
     assert [r["batch_id"] for r in lake.read(QUARANTINE).collect()] == [
         r["batch_id"] for r in lake.read(LEDGER).collect()
     ]
+
+
+def test_batches_hold_at_most_the_byte_limit_in_listing_order_and_a_larger_file_alone():
+    files = [RawFile(f"f{i}", size, "2026-01-01") for i, size in enumerate((5, 5, 5, 20, 1, 4))]
+    assert [[f.path for f in batch] for batch in batches_of(files, 10)] == [
+        ["f0", "f1"],
+        ["f2"],
+        ["f3"],
+        ["f4", "f5"],
+    ]
+    assert batches_of([], 10) == []
+
+
+def test_a_backlog_loads_in_batches_each_committed_on_its_own(lake, tmp_path):
+    """Three files of about 45 bytes with batches of at most 100 bytes: two batches, each with its own id in bronze,
+    quarantine and ledger. A crash at the second batch's ledger commit keeps the first batch loaded; the rerun loads
+    the second batch only, and every row is in bronze or quarantine exactly once."""
+    raw = tmp_path / "raw"
+    land(raw, "events", "2026-01-01", "e1.jsonl", '{"id": "a", "qty": 1}\n{"id": "b", "qty": 2}\n')
+    land(raw, "events", "2026-01-02", "e2.jsonl", '{"id": "c", "qty": 3}\n{not json\n')
+    land(raw, "events", "2026-01-03", "e3.jsonl", '{"id": "d", "qty": 4}\n{"id": "e", "qty": 5}\n')
+    commits = []
+
+    def crash_on_second_commit(point: str, ref: TableRef) -> None:
+        if ref == LEDGER and point == "before_write":
+            commits.append(ref)
+            if len(commits) == 2:
+                raise RuntimeError("injected crash")
+
+    lake.fault_hook = crash_on_second_commit
+    with pytest.raises(RuntimeError, match="injected"):
+        Ingestor(lake, raw, "run1", 1 << 20, max_batch_bytes=100).ingest(EVENTS)
+    lake.fault_hook = None
+    assert sorted(r["file_path"].rsplit("/", 1)[1] for r in lake.read(LEDGER).collect()) == ["e1.jsonl", "e2.jsonl"]
+    rerun = Ingestor(lake, raw, "run2", 1 << 20, max_batch_bytes=100).ingest(EVENTS)
+    assert (rerun.files, rerun.rows_loaded, rerun.rows_quarantined) == (1, 2, 0)
+    assert sorted(r["id"] for r in lake.read(EVENTS.bronze).collect()) == ["a", "b", "c", "d", "e"]
+    ledger = {r["file_path"].rsplit("/", 1)[1]: r for r in lake.read(LEDGER).collect()}
+    assert {name: (r["rows_loaded"], r["rows_quarantined"]) for name, r in ledger.items()} == {
+        "e1.jsonl": (2, 0),
+        "e2.jsonl": (1, 1),
+        "e3.jsonl": (2, 0),
+    }
+    assert ledger["e1.jsonl"]["batch_id"] == ledger["e2.jsonl"]["batch_id"] != ledger["e3.jsonl"]["batch_id"]
+    batches = {r["id"]: r["_batch_id"] for r in lake.read(EVENTS.bronze).collect()}
+    assert (
+        batches["a"] == batches["c"] == ledger["e1.jsonl"]["batch_id"]
+        and batches["d"] == ledger["e3.jsonl"]["batch_id"]
+    )
+    [quarantined] = lake.read(QUARANTINE).collect()
+    assert (quarantined["raw"], quarantined["batch_id"]) == ("{not json", ledger["e2.jsonl"]["batch_id"])
 
 
 def test_csv_with_quotes_ragged_lines_and_bad_files(lake, tmp_path):

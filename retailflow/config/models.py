@@ -458,3 +458,4 @@ class LocalConfig(Strict):
     access: AccessSettings = Field(default_factory=AccessSettings)
     sources: SourcesSettings | None = None  # `retailflow land --source NAME` lands from these
     max_line_bytes: StrictInt = Field(ge=1024, le=64 * 1024 * 1024)
+    max_batch_bytes: StrictInt = Field(ge=1024 * 1024)  # RAW loaded in one ingestion batch at most

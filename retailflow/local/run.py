@@ -18,6 +18,7 @@ from retailflow.workloads.retail.tasks import RETAIL
 from retailflow.workloads.runtime.access import AccessRules
 from retailflow.workloads.runtime.context import RunOptions, TaskContext
 from retailflow.workloads.runtime.engine import Engine, connect_remote
+from retailflow.workloads.runtime.ingest import MAX_BATCH_BYTES
 from retailflow.workloads.runtime.ops import last_success_starts
 from retailflow.workloads.runtime.pipeline import Pipeline
 from retailflow.workloads.runtime.runner import TaskHost, TaskReport, new_run_id, run_graph
@@ -32,6 +33,7 @@ class LocalRunSettings:
     engine: str = "local"
     remote_url: str | None = None
     max_line_bytes: int = 1 << 20
+    max_batch_bytes: int = MAX_BATCH_BYTES  # RAW loaded in one ingestion batch at most
     engine_memory_budget_mb: int | None = None  # a local engine over it is restarted between tasks
     parallel_tasks: int = 1  # tasks run at once
     verbose: bool = False  # the local engine's own log on the terminal instead of its log file
@@ -97,6 +99,7 @@ def configured_run(local: LocalConfig, lakehouse: Path, raw: Path, verbose: bool
         engine=local.engine.kind,
         remote_url=local.engine.remote_url,
         max_line_bytes=local.max_line_bytes,
+        max_batch_bytes=local.max_batch_bytes,
         engine_memory_budget_mb=local.engine.memory_budget_mb,
         parallel_tasks=local.engine.parallel_tasks,
         verbose=verbose,
@@ -176,6 +179,7 @@ def run_local(
                 to_date=to_date,
                 replay=replay,
                 max_line_bytes=settings.max_line_bytes,
+                max_batch_bytes=settings.max_batch_bytes,
                 full_refresh=full_refresh,
                 access_rules=local_access_rules(settings).to_json(),
                 watermarks={} if full_refresh else last_success_starts(lake),

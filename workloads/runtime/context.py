@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from retailflow.workloads.runtime.engine import Capabilities
 from retailflow.workloads.runtime.expectations import Checked, Expectation, apply_expectations
 from retailflow.workloads.runtime.graph import Task
-from retailflow.workloads.runtime.ingest import Ingestor
+from retailflow.workloads.runtime.ingest import MAX_BATCH_BYTES, Ingestor
 from retailflow.workloads.runtime.ops import (
     EVERYTHING,
     NO_DATE,
@@ -60,6 +60,7 @@ class RunOptions:
     to_date: dt.date | None = None
     replay: bool = False
     max_line_bytes: int = 1 << 20
+    max_batch_bytes: int = MAX_BATCH_BYTES
     full_refresh: bool = False
     access_rules: str | None = None  # runtime.access.AccessRules as JSON, for the governance task
     landing: str | None = None  # runtime.landing_task.LandingSettings as JSON, for the landing tasks
@@ -82,6 +83,7 @@ class TaskContext:
     to_date: dt.date | None = None
     replay: bool = False
     max_line_bytes: int = 1 << 20
+    max_batch_bytes: int = MAX_BATCH_BYTES
     full_refresh: bool = False
     access_rules: str | None = None
     landing: str | None = None
@@ -139,7 +141,7 @@ class TaskContext:
         return self.lake.read(ref)
 
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.lake, self.raw_root, self.run_id, self.max_line_bytes)
+        return Ingestor(self.lake, self.raw_root, self.run_id, self.max_line_bytes, self.max_batch_bytes)
 
     def check(
         self,

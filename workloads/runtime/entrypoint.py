@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--run-id", default=None, help="Run id (default: the Databricks job run, or a new one).")
     p.add_argument("--max-line-bytes", type=int, default=1 << 20)
+    p.add_argument("--max-batch-bytes", type=int, default=1 << 30, help="RAW loaded in one batch at most.")
     p.add_argument("--access-rules", default=None, help="The access rules as JSON (the governance task's input).")
     p.add_argument("--landing", default=None, help="The landing settings as JSON (the landing tasks' input).")
     return p
@@ -51,6 +52,7 @@ def run_options(args: argparse.Namespace, run_id: str) -> RunOptions:
         to_date=parse_date(args.to_date),
         replay=args.replay,
         max_line_bytes=args.max_line_bytes,
+        max_batch_bytes=args.max_batch_bytes,
         full_refresh=args.full_refresh,
         access_rules=args.access_rules,
         landing=args.landing,

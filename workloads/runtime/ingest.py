@@ -52,6 +52,8 @@ GLOB_CHARACTERS = frozenset("*?[]{}")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the engines' text reader splits lines
 BYTE_ORDER_MARK = "\ufeff"
 RAW_PREVIEW_CHARS = 65_536
+# RAW loaded in one batch at most (one parse, one staging write, one ledger commit); measured in docs/performance.md.
+MAX_BATCH_BYTES = 1 << 30
 # A JSON line's unknown fields are read one by one by path when there are at most this many, each a plain name.
 RESCUE_BY_PATH = 4
 PATH_NAMES = r"^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -244,6 +246,21 @@ def _parquet_problem(handle: BinaryIO, size: int) -> str | None:
     if footer <= 0 or footer > size - 12:
         return f"footer length {footer} does not fit in {size} bytes"
     return None
+
+
+def batches_of(files: Sequence[RawFile], max_bytes: int) -> list[list[RawFile]]:
+    """`files` in their order, cut into batches of at most `max_bytes` of RAW each (a larger file is a batch of its
+    own). The engine's memory while it parses and writes a batch follows the batch's size, so a backlog (a first
+    run over months of RAW) loads in bounded steps instead of all at once."""
+    batches: list[list[RawFile]] = []
+    size = 0
+    for raw in files:
+        if not batches or size + raw.size > max_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].append(raw)
+        size += raw.size
+    return batches
 
 
 def batch_id_for(run_id: str, source: str, files: Sequence[RawFile]) -> str:
@@ -484,13 +501,17 @@ def parse_parquet(frame: DataFrame, spec: SourceSpec, source_file: str) -> DataF
 
 
 class Ingestor:
-    """Loads a source's new RAW files into bronze: gate, parse, quarantine, write, then commit the ledger."""
+    """Loads a source's new RAW files into bronze in batches of at most `max_batch_bytes`, each gated, parsed,
+    split into bronze and quarantine, and committed to the ledger."""
 
-    def __init__(self, lake: Lakehouse, raw_root: Path, run_id: str, max_line_bytes: int) -> None:
+    def __init__(
+        self, lake: Lakehouse, raw_root: Path, run_id: str, max_line_bytes: int, max_batch_bytes: int = MAX_BATCH_BYTES
+    ) -> None:
         self.lake = lake
         self.raw_root = raw_root
         self.run_id = run_id
         self.max_line_bytes = max_line_bytes
+        self.max_batch_bytes = max_batch_bytes
 
     def committed_files(self, source: str) -> dict[str, int]:
         """Each ledgered file of the source, with the size it had when it was ingested."""
@@ -549,18 +570,22 @@ class Ingestor:
             # A batch that crashed after writing but before its ledger commit left rows behind: remove them.
             self.forget(spec, new, ledgered=False)
         result = IngestResult(files=len(new), skipped=skipped)
-        if not new:
-            return result
-        batch_id = batch_id_for(self.run_id, spec.name, new)
-        gate = gate_files(new, binary=spec.format == "parquet")
+        for batch in batches_of(new, self.max_batch_bytes):
+            self._load(spec, batch, result)
+        return result
+
+    def _load(self, spec: SourceSpec, files: Sequence[RawFile], result: IngestResult) -> None:
+        """One batch of new files: gate, parse once into staging, split into bronze and quarantine, then commit the
+        batch's files to the ledger (a crash before the commit is cleaned up by the next run)."""
+        batch_id = batch_id_for(self.run_id, spec.name, files)
+        gate = gate_files(files, binary=spec.format == "parquet")
         for vanished in gate.vanished:
             log.warning(
                 "raw file vanished or changed size since it was listed; it stays unledgered and is retried next run",
                 extra={"fields": {"source": spec.name, "file": vanished.path}},
             )
-        result.skipped_vanished = [f.path for f in gate.vanished]
+        result.skipped_vanished += [f.path for f in gate.vanished]
         now = utcnow()
-
         frames, unreadable = [], []
         for raw, line in gate.readable:
             try:
@@ -601,7 +626,8 @@ class Ingestor:
                 F.lit(self.run_id).alias("run_id"),
                 F.lit(now).cast("timestamp").alias("quarantined_at"),
             )
-            self.lake.write(spec.bronze, good)
+            days = {dt.date.fromisoformat(raw.ingestion_date) for raw, _line in gate.readable}
+            self.lake.append_partitions(spec.bronze, good, days)
             self.lake.write(QUARANTINE, bad if rejected is None else bad.unionByName(rejected))
             # Per-file counts from the staged batch (never from what a write reports).
             for row in staged.groupBy("_source_file", F.col("_reason").isNull().alias("ok")).count().collect():
@@ -621,14 +647,13 @@ class Ingestor:
                 "rows_quarantined": quarantined.get(raw.path, 0),
                 "committed_at": committed_at,
             }
-            for raw in new
+            for raw in files
             if raw not in gate.vanished
         ]
         self.lake.append_rows(LEDGER, ledger_rows)
-        result.rows_loaded = sum(loaded.values())
-        result.rows_quarantined = sum(quarantined.values())
+        result.rows_loaded += sum(loaded.values())
+        result.rows_quarantined += sum(quarantined.values())
         result.rows_in = result.rows_loaded + result.rows_quarantined
-        return result
 
     def _parse_file(self, spec: SourceSpec, raw: RawFile, first_line: str) -> DataFrame:
         if spec.format == "parquet":
