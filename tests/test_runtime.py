@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pyspark.sql.types import BooleanType, IntegerType, LongType, StringType, TimestampType
+from pyspark.sql.types import BooleanType, DateType, IntegerType, LongType, StringType, TimestampType
 
 from retailflow.workloads.retail.sources import fields
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, ContractViolation, TableContract
@@ -21,7 +21,7 @@ from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, b
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
-from retailflow.workloads.runtime.tables import Lakehouse
+from retailflow.workloads.runtime.tables import LITERAL_PARTITIONS_MAX, Lakehouse
 
 EVENTS = SourceSpec("events", "json", fields(("id", StringType()), ("qty", IntegerType())), required=("id",))
 ITEMS = SourceSpec(
@@ -41,12 +41,15 @@ DIM_CONTRACT = TableContract(
     ),
 )
 STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(), False), Column("qty", IntegerType())))
+BY_DAY = TableContract(
+    TableRef("silver", "by_day"), (Column("id", StringType(), False), Column("day", DateType())), partition_by=("day",)
+)
 
 
 @pytest.fixture
 def lake(engine, tmp_path: Path) -> Lakehouse:
     contracts = ContractRegistry(
-        [*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), *PARTS.contracts(), DIM_CONTRACT, STRICT]
+        [*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), *PARTS.contracts(), DIM_CONTRACT, STRICT, BY_DAY]
     )
     return engine.lakehouse("retailflow_local", contracts, root=tmp_path / "lake")
 
@@ -181,6 +184,27 @@ def test_exactly_once_over_reruns_and_new_files(lake, tmp_path):
     )
     assert replayed.rows_loaded == 2
     assert sorted(r["id"] for r in lake.read(EVENTS.bronze).collect()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("days", [3, LITERAL_PARTITIONS_MAX + 4])
+def test_a_partitioned_write_keeps_every_row_in_its_partition_a_null_one_too(lake, days):
+    """Up to LITERAL_PARTITIONS_MAX values the write is a frame per value, beyond it the rows as they are: either
+    way every row lands once, in its own partition, and an overwrite with replaceWhere replaces only its values."""
+    first = dt.date(2026, 1, 1)
+    rows = [(f"r{i}", first + dt.timedelta(days=i % days)) for i in range(2 * days)] + [("no-day", None)]
+    lake.write(BY_DAY.ref, lake.spark.createDataFrame(rows, BY_DAY.schema), mode="overwrite")
+    assert sorted(tuple(r) for r in lake.read(BY_DAY.ref).collect()) == sorted(rows, key=lambda r: r[0])
+    folders = sorted(p.name for p in lake.path(BY_DAY.ref).iterdir() if p.name.startswith("day="))
+    assert len(folders) == days + 1 and folders[0] == "day=2026-01-01"
+    replaced = [("new", first)]
+    lake.write(
+        BY_DAY.ref,
+        lake.spark.createDataFrame(replaced, BY_DAY.schema),
+        mode="overwrite",
+        replace_where="day = '2026-01-01'",
+    )
+    kept = [r for r in rows if r[1] != first] + replaced
+    assert sorted(tuple(r) for r in lake.read(BY_DAY.ref).collect()) == sorted(kept, key=lambda r: r[0])
 
 
 def test_rows_the_runtime_appends_are_checked_against_the_contract_first(lake):

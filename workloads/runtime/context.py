@@ -170,12 +170,24 @@ class TaskContext:
             self.lake.write(QUARANTINE, rows)
         return checked
 
+    def _checked_for_write(
+        self, ref: TableRef, df: DataFrame, rest: DataFrame | None = None
+    ) -> tuple[Checked, DataFrame]:
+        """`df` computed once and checked, and the rows to write. A partitioned write reads them once per partition
+        value (`tables.by_literal_partition`), so where rules dropped rows the kept ones are computed once too
+        rather than flagged again for each value."""
+        frame = self.lake.materialize(df)
+        checked = self.check(frame, ref, rest=rest)
+        if checked.kept is frame or not self.lake.contracts.get(ref).partition_by:
+            return checked, checked.kept
+        return checked, self.lake.materialize(checked.kept)
+
     def write_checked(self, ref: TableRef, df: DataFrame, rows_in: int | None = None) -> TaskOutcome:
         """Check expectations, then overwrite `ref` with the kept rows; counts come from the written table. In an
         incremental run a rebuild with the same content is not written; a changed one is logged as a change of
         the whole table."""
-        checked = self.check(self.lake.materialize(df), ref)
-        kept = checked.kept.select(*self.lake.contracts.get(ref).column_names)
+        checked, kept = self._checked_for_write(ref, df)
+        kept = kept.select(*self.lake.contracts.get(ref).column_names)
         incremental = self.since is not None and self.lake.exists(ref)
         unchanged = incremental and self._fingerprint(kept) == self._fingerprint(self.lake.read(ref))
         if not unchanged:
@@ -201,8 +213,8 @@ class TaskContext:
         rest = (
             self.lake.read(ref).filter(~F.coalesce(F.expr(condition), F.lit(False))) if self.lake.exists(ref) else None
         )
-        checked = self.check(self.lake.materialize(df), ref, rest=rest)
-        self.lake.write(ref, checked.kept, mode="overwrite", replace_where=condition, null_counts=checked.null_counts)
+        checked, kept = self._checked_for_write(ref, df, rest)
+        self.lake.write(ref, kept, mode="overwrite", replace_where=condition, null_counts=checked.null_counts)
         log_partitions(self.lake, self.run_id, self.task, ref, sorted(dates))
         written = self.lake.read(ref).filter(condition).count()
         quarantined = sum(r.failed for r in checked.results if r.action == "quarantine")

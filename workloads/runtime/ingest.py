@@ -626,8 +626,7 @@ class Ingestor:
                 F.lit(self.run_id).alias("run_id"),
                 F.lit(now).cast("timestamp").alias("quarantined_at"),
             )
-            days = {dt.date.fromisoformat(raw.ingestion_date) for raw, _line in gate.readable}
-            self.lake.append_partitions(spec.bronze, good, days)
+            self.lake.write(spec.bronze, good)
             self.lake.write(QUARANTINE, bad if rejected is None else bad.unionByName(rejected))
             # Per-file counts from the staged batch (never from what a write reports).
             for row in staged.groupBy("_source_file", F.col("_reason").isNull().alias("ok")).count().collect():

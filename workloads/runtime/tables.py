@@ -10,8 +10,9 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ FaultHook = Callable[[str, TableRef], None]
 
 
 COMMIT = re.compile(r"\d{20}\.json")
+LITERAL_PARTITIONS_MAX = 16
 
 
 class DamagedTable(RuntimeError):
@@ -64,6 +66,24 @@ def check_newest_commit(ref: TableRef, log_dir: Path, verified: CommitStamp | No
             "go back to the previous version"
         )
     return stamp
+
+
+def by_literal_partition(df: DataFrame, column: str) -> DataFrame:
+    """`df` for a write partitioned by `column`: with at most `LITERAL_PARTITIONS_MAX` values, the union of one frame
+    per value (every row's value is among them, a null one too), the value a literal. The engine then writes each
+    value's rows as they come, where it first sorts every row by a computed partition column: fact sales at scale 10
+    1.4-1.6 s against 4.1-5.1 s; a day of orders at scale 30 0.8 s and 0.42 GB against 3.8 s and 0.98 GB. With more
+    values one sort costs less than a pass over the rows per value."""
+    values = [r[0] for r in df.select(column).distinct().limit(LITERAL_PARTITIONS_MAX + 1).collect()]
+    if not values or len(values) > LITERAL_PARTITIONS_MAX:
+        return df
+    data_type = df.schema[column].dataType
+
+    def rows_of(value: Any) -> DataFrame:
+        match = F.col(column).isNull() if value is None else F.col(column) == F.lit(value)
+        return df.filter(match).withColumn(column, F.lit(value).cast(data_type))
+
+    return reduce(DataFrame.unionByName, [rows_of(value) for value in values])
 
 
 class Lakehouse:
@@ -161,14 +181,6 @@ class Lakehouse:
         (`null_counts`: the NOT NULL columns' nulls in `df`, when already counted)."""
         self._save(ref, self.contracts.get(ref).enforce(df, null_counts), mode, replace_where)
 
-    def append_partitions(self, ref: TableRef, df: DataFrame, values: Iterable[Any]) -> None:
-        """Append `df`, whose partition column holds only `values`, one partition at a time with the value as a
-        literal: the engine then writes the rows as they come, where a write of several values first sorts every
-        row by its partition (at scale 30 a day of orders: 0.8 s and 0.42 GB against 3.8 s and 0.98 GB)."""
-        (column,) = self.contracts.get(ref).partition_by
-        for value in sorted(values):
-            self.write(ref, df.filter(F.col(column) == F.lit(value)).withColumn(column, F.lit(value)))
-
     def append_rows(self, ref: TableRef, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append rows built by the runtime itself (the ops tables' bookkeeping), checked against the contract here
         rather than by the engine: two queries fewer per write, and a task writes three of them."""
@@ -178,6 +190,8 @@ class Lakehouse:
     def _save(self, ref: TableRef, checked: DataFrame, mode: str, replace_where: str | None) -> None:
         contract = self.contracts.get(ref)
         with self._writing(ref, shared=mode == "append"):
+            if len(contract.partition_by) == 1:
+                checked = by_literal_partition(checked, contract.partition_by[0])
             writer = checked.write.format("delta").mode(mode)
             if contract.partition_by:
                 writer = writer.partitionBy(*contract.partition_by)
