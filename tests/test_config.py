@@ -121,7 +121,7 @@ def test_bad_edit_names_the_field(env_dir: Path, case: str):
 
 
 def test_local_engine_memory_budget_is_validated(env_dir: Path):
-    assert load_local(env_dir).engine.memory_budget_mb == 1024
+    assert load_local(env_dir).engine.memory_budget_mb == 896
     edit(env_dir, "local", lambda d: d["engine"].update(memory_budget_mb=16))
     with pytest.raises(ConfigError, match=r"local\.yaml: engine\.memory_budget_mb: .*greater than or equal to 128"):
         load_local(env_dir)
