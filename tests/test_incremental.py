@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from retailflow.local.generator import GeneratorSettings, generate
 from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.workloads.retail.graph import PIPELINE
-from retailflow.workloads.runtime.ops import EVENT_DATES, PARTITION_LOG, partitions_holding
+from retailflow.workloads.runtime.ops import EVENT_DATES, PARTITION_LOG, QUARANTINE, partitions_holding
 from retailflow.workloads.runtime.refs import TableRef
 
 START = dt.date(2026, 5, 4)
@@ -47,25 +47,34 @@ def test_day_by_day_equals_one_full_run(engine, tmp_path):
     }
     assert replaced and "*" not in replaced
     assert replaced == order_dates_touched_by(raw, START + dt.timedelta(days=3))
-    # Rebuilding the last order date reads only the bronze partitions that hold orders of that date.
-    holding = partitions_holding(actual, TableRef("bronze", "orders"), {str(START + dt.timedelta(days=3))})
+    # Rebuilding the last change date reads only the bronze partitions that hold customer changes of that date.
+    holding = partitions_holding(actual, TableRef("bronze", "customers"), {str(START + dt.timedelta(days=3))})
     assert holding is not None and str(START + dt.timedelta(days=3)) in holding and str(START) not in holding
 
 
-def order_versions(raw: Path, ingestion_date: str = "*"):
-    """(ingestion date, record) of every order version in RAW (of one ingestion date, when given)."""
-    for path in sorted((raw / "orders").glob(f"ingestion_date={ingestion_date}/*.jsonl")):
+def versions(raw: Path, source: str, key: str, ts: str, ingestion_date: str = "*"):
+    """(ingestion date, record) of every version of a source's records in RAW (of one ingestion date, when given)
+    that has its key and time."""
+    for path in sorted((raw / source).glob(f"ingestion_date={ingestion_date}/*.jsonl")):
         for line in path.read_text().splitlines():
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(record, dict) and record.get("order_id") and record.get("order_ts"):
+            if isinstance(record, dict) and record.get(key) and record.get(ts):
                 yield path.parent.name.removeprefix("ingestion_date="), record
 
 
+def order_versions(raw: Path, ingestion_date: str = "*"):
+    return versions(raw, "orders", "order_id", "order_ts", ingestion_date)
+
+
+def date_of(record: dict, ts: str) -> str:
+    return str(dt.datetime.fromisoformat(record[ts]).date())
+
+
 def order_date(record: dict) -> str:
-    return str(dt.datetime.fromisoformat(record["order_ts"]).date())
+    return date_of(record, "order_ts")
 
 
 def order_dates_touched_by(raw: Path, day: dt.date) -> set[str]:
@@ -121,21 +130,22 @@ def test_a_lakehouse_without_the_event_date_log_logs_every_bronze_partition_on_i
     shutil.rmtree(lake.path(EVENT_DATES))  # as a lakehouse written before the log existed
     assert run_local(settings, engine=engine).ok
     # The next incremental run logged the partitions it did not load itself, so later rebuilds still find them.
-    holding = sorted({day for day, r in order_versions(settings.raw) if order_date(r) == str(START)})
-    assert len(holding) > 1  # later days hold corrections and refunds of the first day's orders
-    assert partitions_holding(lake, TableRef("bronze", "orders"), {str(START)}) == holding
+    changes = versions(settings.raw, "customers", "customer_id", "updated_at")
+    holding = sorted({day for day, r in changes if date_of(r, "updated_at") == str(START)})
+    assert len(holding) > 1  # later days deliver changes made on the first day
+    assert partitions_holding(lake, TableRef("bronze", "customers"), {str(START)}) == holding
 
 
 def _json_lines(*records: dict) -> str:
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
-def _order(order_id: str, ts: str) -> dict:
+def _order(order_id: str, ts: str, status: str = "paid", updated_at: str | None = None) -> dict:
     return {
         "order_id": order_id,
-        "status": "paid",
+        "status": status,
         "order_ts": ts,
-        "updated_at": ts,
+        "updated_at": updated_at or ts,
         "currency": "EUR",
         "customer": {"customer_id": "C1", "email": "c1@mail.example"},
         "items": [{"sku": "SKU-1", "quantity": 1, "unit_price": 10.0}],
@@ -152,6 +162,73 @@ def _payment(event_id: str, order_id: str, event_type: str, amount: float, ts: s
         "currency": "EUR",
         "event_ts": ts,
     }
+
+
+def _land(raw: Path, landed: dict[str, dict[str, list[dict]]]) -> None:
+    """RAW files of hand-written records: {ingestion date: {source: records}}."""
+    for day, sources in landed.items():
+        for source, records in sources.items():
+            if records:
+                folder = raw / source / f"ingestion_date={day}"
+                folder.mkdir(parents=True)
+                (folder / f"{source}.jsonl").write_text(_json_lines(*records))
+
+
+def test_orders_rebuilt_by_key_day_by_day_equal_a_full_rebuild(engine, tmp_path):
+    """Silver orders rebuild only the orders whose latest version arrived: a late, older version changes
+    nothing (also where the latest one was quarantined), a newer version moves its order to its new date, a
+    quarantined newer version takes its order out, a new version at the same time wins (the later batch), and no
+    stored row is checked, nor quarantined, again."""
+    d0, d1, d2 = (str(START + dt.timedelta(days=i)) for i in range(3))
+    raw = tmp_path / "raw"
+    _land(
+        raw,
+        {
+            d0: {
+                "orders": [
+                    _order("A", f"{d0}T09:00:00+00:00"),
+                    _order("B", f"{d0}T10:00:00+00:00", status="lost"),
+                    _order("C", f"{d0}T11:00:00+00:00"),
+                    _order("D", f"{d0}T12:00:00+00:00"),
+                    _order("F", f"{d0}T13:00:00+00:00"),
+                ]
+            },
+            d1: {
+                "orders": [
+                    _order("A", f"{d0}T09:00:00+00:00", status="created", updated_at=f"{d0}T08:00:00+00:00"),
+                    _order("B", f"{d0}T10:00:00+00:00", updated_at=f"{d0}T09:30:00+00:00"),
+                    _order("C", f"{d1}T01:00:00+00:00", updated_at=f"{d1}T01:00:00+00:00"),
+                    _order("D", f"{d0}T12:00:00+00:00", status="mislaid", updated_at=f"{d1}T02:00:00+00:00"),
+                    _order("F", f"{d0}T13:00:00+00:00", status="shipped"),
+                    _order("G", f"{d1}T03:00:00+00:00"),
+                ]
+            },
+            d2: {"orders": [_order("G", f"{d1}T03:00:00+00:00", status="created", updated_at=f"{d1}T02:00:00+00:00")]},
+        },
+    )
+    tasks = ["bronze_orders", "silver_orders"]
+    full = LocalRunSettings(lakehouse=tmp_path / "full", raw=raw)
+    summary = run_local(full, only=tasks, engine=engine)
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    daily = LocalRunSettings(lakehouse=tmp_path / "daily", raw=raw)
+    replaced = []  # the dates each daily run replaced
+    for day in (d0, d1, d2):
+        summary = run_local(daily, only=tasks, to_date=dt.date.fromisoformat(day), engine=engine)
+        assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+        log = open_lakehouse(engine, daily).read(PARTITION_LOG).filter(F.col("table_name") == "silver.orders")
+        replaced.append(
+            {r[0] for r in log.filter(F.col("run_id") == summary.run_id).select("partition_value").collect()}
+        )
+    assert replaced == [{"*"}, {d0, d1}, set()]  # the last day holds only an older version of G
+    expected, actual = open_lakehouse(engine, full), open_lakehouse(engine, daily)
+    orders = TableRef("silver", "orders")
+    assert contents(actual, orders) == contents(expected, orders)
+    rows = {r["order_id"]: (r["status"], str(r["order_date"])) for r in actual.read(orders).collect()}
+    assert rows == {"A": ("paid", d0), "C": ("paid", d1), "F": ("shipped", d0), "G": ("paid", d1)}
+    for lake in (expected, actual):
+        silver_quarantine = lake.read(QUARANTINE).filter((F.col("layer") == "silver") & (F.col("source") == "orders"))
+        ids = sorted(r[0] for r in silver_quarantine.select(F.get_json_object("raw", "$.order_id")).collect())
+        assert ids == ["B", "D"]
 
 
 def test_payments_merged_day_by_day_equal_a_full_rebuild(engine, tmp_path):
@@ -181,12 +258,7 @@ def test_payments_merged_day_by_day_equal_a_full_rebuild(engine, tmp_path):
             [_payment("A1", "A", "authorized", 11.0, f"{days[0]}T09:06:00+00:00")],
         ),
     }
-    for day, (orders, payments) in landed.items():
-        for source, records in (("orders", orders), ("payments", payments)):
-            if records:
-                folder = raw / source / f"ingestion_date={day}"
-                folder.mkdir(parents=True)
-                (folder / f"{source}.jsonl").write_text(_json_lines(*records))
+    _land(raw, {day: {"orders": orders, "payments": payments} for day, (orders, payments) in landed.items()})
     tasks = ["bronze_orders", "bronze_payments", "silver_orders", "silver_payments"]
     full = LocalRunSettings(lakehouse=tmp_path / "full", raw=raw)
     assert run_local(full, only=tasks, engine=engine).ok

@@ -19,7 +19,7 @@ from retailflow.workloads.retail.sources import (
     PRODUCTS,
     STORE_SALES,
 )
-from retailflow.workloads.runtime.latest import upsert_latest
+from retailflow.workloads.runtime.latest import Versions, upsert_latest
 
 T0 = dt.datetime(2026, 1, 1)
 D = Decimal
@@ -392,6 +392,24 @@ def test_latest_version_and_latest_event_keep_the_row_the_window_keeps(spark):
     ):
         assert kept.columns == df.columns
         assert sorted(r.v for r in kept.collect()) == expected
+
+
+def test_the_keys_whose_latest_version_is_new_are_those_a_full_rebuild_takes_from_the_new_rows(spark):
+    """`Versions.newest_in`: a key's newest new version against its newest old one, the later batch winning a tie,
+    a null order losing to any time (as the window orders nulls last), keys normalised, a null key a key too."""
+    versions = Versions((("k", lambda: F.trim("k")),), lambda: F.col("ts"))
+    schema = "k string, ts int"
+    old = spark.createDataFrame(
+        [("A", 2), ("B", 1), ("C", 2), ("E", None), ("F", 1), ("G", None), ("H", 5), (None, 1)], schema
+    )
+    new = spark.createDataFrame(
+        [("A", 1), (" B ", 2), ("C", 2), ("D", 1), ("E", None), ("F", None), ("G", 1), (None, 2)], schema
+    )
+    newest = versions.newest_in(new, old)
+    assert newest.columns == ["k"]
+    assert sorted(r.k or "-" for r in newest.collect()) == ["-", "B", "C", "D", "E", "G"]
+    # Every new version older than its key's stored one: no key is new.
+    assert versions.newest_in(new.filter(F.col("k") == "A"), old).count() == 0
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import latest, latest_event, latest_version
+from retailflow.workloads.runtime.latest import Versions, latest, latest_event, latest_version
 
 MONEY = "decimal(18,2)"
 
@@ -63,9 +63,12 @@ def customers(changes: DataFrame) -> DataFrame:
     return changes.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank", "change_date")
 
 
+ORDER_VERSIONS = Versions((("order_id", lambda: F.trim("order_id")),), lambda: utc("updated_at"))
+
+
 def orders(bronze: DataFrame) -> DataFrame:
     """The latest version of each order (status updates arrive over time, sometimes out of order)."""
-    current = latest_version(keyed(bronze, order_id=F.trim("order_id")), ["order_id"], utc("updated_at"))
+    current = ORDER_VERSIONS.latest(bronze)
     amount = F.aggregate(
         "items",
         F.lit(0).cast("decimal(38,6)"),

@@ -197,9 +197,13 @@ class TaskContext:
         quarantined = sum(r.failed for r in checked.results if r.action == "quarantine")
         return TaskOutcome(rows_in if rows_in is not None else written + quarantined, written, quarantined)
 
-    def write_partitions(self, ref: TableRef, df: DataFrame, dates: set[str] | None) -> TaskOutcome:
+    def write_partitions(
+        self, ref: TableRef, df: DataFrame, dates: set[str] | None, unchanged: DataFrame | None = None
+    ) -> TaskOutcome:
         """Replace only the given values of the table's (single, date) partition column, or everything when
-        `dates` is None; log what was replaced so downstream tasks can follow."""
+        `dates` is None; log what was replaced so downstream tasks can follow. `unchanged`: stored rows of those
+        dates written back as they are, not checked again (they passed when first written), but counted with the
+        rest of the table by whole-table rules."""
         if dates is None:
             return self.write_checked(ref, df)
         (column,) = self.lake.contracts.get(ref).partition_by
@@ -213,7 +217,13 @@ class TaskContext:
         rest = (
             self.lake.read(ref).filter(~F.coalesce(F.expr(condition), F.lit(False))) if self.lake.exists(ref) else None
         )
+        if unchanged is not None:
+            unchanged = unchanged.select(*self.lake.contracts.get(ref).column_names)
+            rest = unchanged if rest is None else rest.unionByName(unchanged)
         checked, kept = self._checked_for_write(ref, df, rest)
+        if unchanged is not None:
+            # The stored rows hold no null where the contract forbids one, so the written rows' counts stand.
+            kept = kept.select(*unchanged.columns).unionByName(unchanged)
         self.lake.write(ref, kept, mode="overwrite", replace_where=condition, null_counts=checked.null_counts)
         log_partitions(self.lake, self.run_id, self.task, ref, sorted(dates))
         written = self.lake.read(ref).filter(condition).count()

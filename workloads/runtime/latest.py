@@ -1,9 +1,11 @@
 """The latest row per business key, the ways the layers need it: from a batch (`latest`), from sources that send
-many versions per key (`latest_version`) or rarely repeat a key (`latest_event`), and a stored current state
-updated with newer rows (`upsert_latest`)."""
+many versions per key (`latest_version`, `Versions`) or rarely repeat a key (`latest_event`), and a stored current
+state updated with newer rows (`upsert_latest`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
@@ -74,3 +76,43 @@ def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], ord
     window = Window.partitionBy(*key).orderBy(F.col(order).desc(), F.col("_candidate").desc())
     ranked = both.withColumn("_rank", F.row_number().over(window))
     return untouched.unionByName(ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate"))
+
+
+@dataclass(frozen=True)
+class Versions:
+    """How a source's rows are versions of its records: the business key, normalised from the raw columns (so
+    ` o-1` and `o-1` are one key), and the order that makes a version later. The latest version wins, a tie going
+    to the later batch, then the later file (`latest`)."""
+
+    key: tuple[tuple[str, Callable[[], Column]], ...]
+    order: Callable[[], Column]
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name, _value in self.key]
+
+    def keyed(self, df: DataFrame) -> DataFrame:
+        for name, value in self.key:
+            df = df.withColumn(name, value())
+        return df
+
+    def latest(self, df: DataFrame) -> DataFrame:
+        """Each key's latest version (raw columns, the key normalised)."""
+        return latest_version(self.keyed(df), self.columns, self.order())
+
+    def newest_in(self, new: DataFrame, old: DataFrame) -> DataFrame:
+        """The keys (distinct, normalised) whose latest version is among `new` rather than `old` rows, where
+        every `new` row belongs to a later batch than every `old` one: a key's greatest new order at least its
+        greatest old one (the later batch wins the tie), nulls ordered first as the window orders them last. Only
+        the order and key columns of `old` are read, and only for the keys `new` holds."""
+        key = self.columns
+
+        def greatest(rows: DataFrame, alias: str) -> DataFrame:
+            return rows.groupBy(*key).agg(F.max("_order").alias(alias))
+
+        best_new = greatest(self.keyed(new).select(*key, self.order().alias("_order")), "_new")
+        old_versions = self.keyed(old).select(*key, self.order().alias("_order"))
+        best_old = renamed_keys(greatest(split_by_keys(old_versions, best_new, key)[0], "_old"), key, "_o")
+        compared = join(best_new, best_old, same_key(best_new, best_old, key, "_o"), "left")
+        newer = F.col("_old").isNull() | F.coalesce(F.col("_new") >= F.col("_old"), F.lit(False))
+        return compared.filter(newer).select(*key)

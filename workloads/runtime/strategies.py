@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.ingest import SourceSpec
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import upsert_latest
+from retailflow.workloads.runtime.latest import Versions, split_by_keys, upsert_latest
 from retailflow.workloads.runtime.ops import NO_DATE, date_text, log_event_dates, partitions_holding
 from retailflow.workloads.runtime.refs import TableRef
 
@@ -169,6 +169,36 @@ def by_event_date(event_date: Callable[[], Column], build: Callable[[DataFrame],
             rows = rows.filter(F.col("ingestion_date").isin([dt.date.fromisoformat(p) for p in sorted(partitions)]))
         built = without_keys_living_elsewhere(ctx, build(rows.filter(on_dates(event_date(), dates))), dates)
         return ctx.write_partitions(output, built, dates)
+
+    return run
+
+
+def by_latest_version(versions: Versions, build: Callable[[DataFrame], DataFrame]) -> TaskRun:
+    """A table of each record's latest version, partitioned by a date of the record, built by `build` from one
+    bronze input of many versions per record (an order on every status update). An incremental run rebuilds the
+    records whose latest version arrived since the watermark, from their new rows alone (`Versions.newest_in`
+    reads only the key and order columns of the older rows), and rewrites the dates those records live in now and
+    lived in before, keeping the other stored rows of those dates as they are. A record whose new version is
+    quarantined leaves the table, as in a full rebuild; one whose new rows are all older than a stored version
+    does not change. Where the day's records span most dates, the dates are still rewritten whole, but from the
+    stored rows rather than from every version in bronze (silver orders on a day at scale 10: docs/performance.md)."""
+
+    def run(ctx: TaskContext) -> TaskOutcome:
+        source, output = ctx.input, ctx.output
+        if rebuild_all(ctx):
+            return ctx.write_checked(output, build(ctx.read(source)))
+        assert ctx.since is not None
+        rows = ctx.read(source)
+        new = F.col("_ingestion_ts") > F.lit(ctx.since)
+        changed = ctx.lake.materialize(versions.newest_in(rows.filter(new), rows.filter(~new)))
+        built = ctx.lake.materialize(
+            build(split_by_keys(versions.keyed(rows.filter(new)), changed, versions.columns)[0])
+        )
+        (column,) = ctx.lake.contracts.get(output).partition_by
+        dates = dates_in(built, column) | previous_dates(ctx, changed)
+        stored = ctx.lake.read(output).filter(on_dates(column, dates))
+        kept = split_by_keys(stored, changed, versions.columns)[1]
+        return ctx.write_partitions(output, built, dates, unchanged=kept)
 
     return run
 

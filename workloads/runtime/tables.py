@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructField, StructType
 
 from retailflow.workloads.runtime.refs import TableRef
 
@@ -188,21 +189,35 @@ class Lakehouse:
         self._save(ref, self.spark.createDataFrame(contract.check_rows(rows), contract.schema), "append", None)
 
     def _save(self, ref: TableRef, checked: DataFrame, mode: str, replace_where: str | None) -> None:
+        """Write `checked`. A new table is first created empty with the contract's columns, every one nullable (the
+        contract checks NOT NULL on each write, as Delta on Databricks leaves columns nullable), and a table's
+        schema is replaced only when its columns are not its contract's: the local engine takes each column's
+        nullability from the frame that sets the schema, so a table first written with a non-null frame column (a
+        literal, a bronze file name) would refuse a later null the contract allows (a silver row's quarantine)."""
         contract = self.contracts.get(ref)
         with self._writing(ref, shared=mode == "append"):
+            exists = self.exists(ref)
+            if not exists:
+                nullable = StructType([StructField(f.name, f.dataType, True) for f in contract.schema.fields])
+                self._writer(ref, self.spark.createDataFrame([], nullable), "append")
             if len(contract.partition_by) == 1:
                 checked = by_literal_partition(checked, contract.partition_by[0])
-            writer = checked.write.format("delta").mode(mode)
-            if contract.partition_by:
-                writer = writer.partitionBy(*contract.partition_by)
-            if replace_where is not None and self.exists(ref):
-                writer = writer.option("replaceWhere", replace_where)
-            if mode == "overwrite" and replace_where is None:
-                writer = writer.option("overwriteSchema", "true")
-            if self.root is not None:
-                writer.save(str(self.path(ref)))
-            else:
-                writer.saveAsTable(self.identifier(ref))
+            options = {}
+            if replace_where is not None and exists:
+                options["replaceWhere"] = replace_where
+            if mode == "overwrite" and replace_where is None and self.read(ref).columns != contract.column_names:
+                options["overwriteSchema"] = "true"
+            self._writer(ref, checked, mode, options)
+
+    def _writer(self, ref: TableRef, df: DataFrame, mode: str, options: Mapping[str, str] | None = None) -> None:
+        writer = df.write.format("delta").mode(mode).options(**(options or {}))
+        partition_by = self.contracts.get(ref).partition_by
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        if self.root is not None:
+            writer.save(str(self.path(ref)))
+        else:
+            writer.saveAsTable(self.identifier(ref))
 
     def merge(self, ref: TableRef, source: DataFrame, statement: Callable[[str, str], str]) -> None:
         """Run a SQL `MERGE INTO` built by `statement(target_identifier, source_view)`; the source is checked
