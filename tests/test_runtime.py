@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, IntegerType, LongType, StringType, TimestampType
 
 from retailflow.workloads.retail.sources import fields
@@ -72,6 +73,17 @@ def test_contract_violation_names_table_and_column(lake, engine):
         lake.write(STRICT.ref, engine.spark.createDataFrame([("a", 1, 2)], "id string, qty int, extra int"))
     with pytest.raises(ContractViolation, match=r"column 'qty' is missing"):
         lake.write(STRICT.ref, engine.spark.createDataFrame([("a",)], "id string"))
+
+
+def test_a_column_the_contract_allows_null_takes_a_null_after_writes_that_held_none(lake, engine):
+    """A table is created with its contract's columns, all nullable, and keeps them through a full overwrite: a
+    first write whose column holds no null (a literal) does not make a later null fail (a silver quarantine record
+    has no source file, where the bronze loads that created the quarantine had one)."""
+    first = engine.spark.range(1).select(F.lit("a").alias("id"), F.lit(1).alias("qty"))
+    lake.write(STRICT.ref, first)
+    lake.write(STRICT.ref, first, mode="overwrite")
+    lake.write(STRICT.ref, engine.spark.createDataFrame([("b", None)], "id string, qty int"))
+    assert sorted((r.id, r.qty) for r in lake.read(STRICT.ref).collect()) == [("a", 1), ("b", None)]
 
 
 def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):

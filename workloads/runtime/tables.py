@@ -87,6 +87,11 @@ def by_literal_partition(df: DataFrame, column: str) -> DataFrame:
     return reduce(DataFrame.unionByName, [rows_of(value) for value in values])
 
 
+def _columns(df: DataFrame) -> list[tuple[str, str]]:
+    """A frame's column names and types, without their nullability."""
+    return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
+
+
 class Lakehouse:
     """Reads and writes tables by reference; checks every write against the table's contract.
 
@@ -191,9 +196,10 @@ class Lakehouse:
     def _save(self, ref: TableRef, checked: DataFrame, mode: str, replace_where: str | None) -> None:
         """Write `checked`. A new table is first created empty with the contract's columns, every one nullable (the
         contract checks NOT NULL on each write, as Delta on Databricks leaves columns nullable), and a table's
-        schema is replaced only when its columns are not its contract's: the local engine takes each column's
-        nullability from the frame that sets the schema, so a table first written with a non-null frame column (a
-        literal, a bronze file name) would refuse a later null the contract allows (a silver row's quarantine)."""
+        schema is replaced only when the written columns' names or types are not its own: the local engine takes
+        each column's nullability from the frame that sets the schema, so a table first written with a non-null
+        frame column (a literal, a bronze file name) would refuse a later null the contract allows (a silver row's
+        quarantine record)."""
         contract = self.contracts.get(ref)
         with self._writing(ref, shared=mode == "append"):
             exists = self.exists(ref)
@@ -205,7 +211,7 @@ class Lakehouse:
             options = {}
             if replace_where is not None and exists:
                 options["replaceWhere"] = replace_where
-            if mode == "overwrite" and replace_where is None and self.read(ref).columns != contract.column_names:
+            if mode == "overwrite" and replace_where is None and _columns(self.read(ref)) != _columns(checked):
                 options["overwriteSchema"] = "true"
             self._writer(ref, checked, mode, options)
 
