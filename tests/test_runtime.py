@@ -501,23 +501,28 @@ def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
         engine.close()
 
 
-def test_the_engine_is_restarted_when_the_largest_rise_of_the_run_would_pass_its_budget():
+def test_the_engine_is_restarted_or_keeps_a_task_from_starting_beside_another_by_the_largest_rise_of_the_run():
     from retailflow.local.engine import start_local
 
     engine = start_local(memory_budget_mb=4096)
     local = engine._local
     assert local is not None
     try:
-        # Before any task finished, three quarters of the budget is assumed: a fresh engine is far below the rest.
-        assert local.largest_rise is None and not engine.crowded()
+        # Before any task finished, three quarters of the budget is assumed: a fresh engine is far below the rest,
+        # but a second task beside the first could take it over.
+        assert local.largest_rise is None and engine.renew() is False and engine.crowded(running=1)
         with engine.watching("sort"):
             engine.spark.range(300_000).selectExpr("id", "uuid() AS u").orderBy("u").collect()
         rise = local.largest_rise
         assert rise is not None and rise > 0  # the task raised the engine's resident memory, and it was measured
         resident = local.server.resident_bytes()
-        assert resident is not None and not engine.crowded()
+        assert resident is not None and not engine.crowded(running=1)
+        # Room for the rise of the running task and of one more, not for a third.
+        local.largest_rise = ((4096 << 20) - resident) // 2 - (32 << 20)
+        assert not engine.crowded(running=1) and engine.crowded(running=2)
+        local.largest_rise = ((4096 << 20) - resident) // 2 + (32 << 20)
+        assert engine.crowded(running=1) and engine.renew() is False
         local.largest_rise = (4096 << 20) - resident + (1 << 20)  # a task that would take it 1 MiB over budget
-        assert engine.crowded()
         before = engine.spark
         assert engine.renew() is True and engine.spark is not before and engine.restarts == 1
         assert local.largest_rise is not None  # the run's tasks still tell what the next one may need

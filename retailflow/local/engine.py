@@ -163,6 +163,21 @@ class LocalSail:
         spark.client.set_retry_policies([_retries_while_running(server)])
         return server, spark
 
+    def _expected_rise(self) -> int:
+        assert self.memory_budget is not None
+        return self.largest_rise if self.largest_rise is not None else self.memory_budget * 3 // 4
+
+    def room_beside(self, running: int) -> bool:
+        """Whether one more task may start beside `running` tasks: the engine's resident memory plus the largest
+        rise of a task of this run, for each running task (its rise may be still to come) and for the new one, stays
+        within the budget. Two large tasks at once in one engine passed 1.5 GB at scale 10 (docs/performance.md)."""
+        if not self.server.running:
+            return False
+        resident = self.server.resident_bytes()
+        if self.memory_budget is None or resident is None:
+            return True
+        return resident + self._expected_rise() * (running + 1) <= self.memory_budget
+
     def restart_reason(self) -> str | None:
         """Why the engine should be restarted between tasks (its server stopped, or holds more resident memory than
         the budget), or None."""
@@ -171,7 +186,7 @@ class LocalSail:
         resident = self.server.resident_bytes()
         if self.memory_budget is None or resident is None:
             return None
-        rise = self.largest_rise if self.largest_rise is not None else self.memory_budget * 3 // 4
+        rise = self._expected_rise()
         if resident + rise > self.memory_budget:
             return (
                 f"restarting the local engine: {resident >> 20} MiB resident, and a task of this run has raised "
@@ -300,8 +315,8 @@ class LocalEngine(Engine, TaskHost):
     def materialize(self, df: DataFrame) -> DataFrame:
         return _checkpoint(df)
 
-    def crowded(self) -> bool:
-        return self._local is not None and self._local.restart_reason() is not None
+    def crowded(self, running: int) -> bool:
+        return self._local is not None and not self._local.room_beside(running)
 
     def between_tasks(self) -> None:
         self.renew()

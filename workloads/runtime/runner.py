@@ -28,8 +28,8 @@ class TaskHost:
     """What the runner asks of the engine around its tasks. This default asks nothing; the local engine answers
     (it restarts itself between tasks, measures each task's memory and has a shared memory pool)."""
 
-    def crowded(self) -> bool:
-        """No task should start beside the running ones (they should finish first)."""
+    def crowded(self, running: int) -> bool:
+        """No task should start beside the `running` ones (they should finish first)."""
         return False
 
     def between_tasks(self) -> None:
@@ -131,7 +131,7 @@ def run_graph(
         if not running:
             return True
         retried_running = bool(alone & set(running.values()))
-        return len(running) < parallel and key not in alone and not retried_running and not engine.crowded()
+        return len(running) < parallel and key not in alone and not retried_running and not engine.crowded(len(running))
 
     def finish(report: TaskReport) -> None:
         reports[report.task] = report
