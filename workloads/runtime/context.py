@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from retailflow.workloads.runtime.engine import Capabilities
@@ -118,10 +118,14 @@ class TaskContext:
             self._since_known = True
         return self._since
 
+    def loaded_since_watermark(self) -> Column:
+        """True for a bronze row loaded since the watermark (its batch's `_ingestion_ts`)."""
+        assert self.since is not None
+        return F.col("_ingestion_ts") > F.lit(self.since)
+
     def new_rows(self, ref: TableRef) -> DataFrame:
         """Rows of a bronze table loaded since the watermark."""
-        assert self.since is not None
-        return self.read(ref).filter(F.col("_ingestion_ts") > F.lit(self.since))
+        return self.read(ref).filter(self.loaded_since_watermark())
 
     def changed(self, ref: TableRef) -> set[str] | None:
         """Partition values of an input replaced since the watermark; None when the whole input changed."""

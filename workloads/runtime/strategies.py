@@ -187,9 +187,8 @@ def by_latest_version(versions: Versions, build: Callable[[DataFrame], DataFrame
         source, output = ctx.input, ctx.output
         if rebuild_all(ctx):
             return ctx.write_checked(output, build(ctx.read(source)))
-        assert ctx.since is not None
         rows = ctx.read(source)
-        new = F.col("_ingestion_ts") > F.lit(ctx.since)
+        new = ctx.loaded_since_watermark()
         changed = ctx.lake.materialize(versions.newest_in(rows.filter(new), rows.filter(~new)))
         built = ctx.lake.materialize(
             build(split_by_keys(versions.keyed(rows.filter(new)), changed, versions.columns)[0])
