@@ -45,12 +45,27 @@ STRICT = TableContract(TableRef("silver", "strict"), (Column("id", StringType(),
 BY_DAY = TableContract(
     TableRef("silver", "by_day"), (Column("id", StringType(), False), Column("day", DateType())), partition_by=("day",)
 )
+# Partitioned by its first column: the local engine reads a partition column last.
+DAY_FIRST = TableContract(
+    TableRef("silver", "day_first"),
+    (Column("day", DateType(), False), Column("id", StringType(), False), Column("qty", IntegerType())),
+    partition_by=("day",),
+)
 
 
 @pytest.fixture
 def lake(engine, tmp_path: Path) -> Lakehouse:
     contracts = ContractRegistry(
-        [*OPS_CONTRACTS, *EVENTS.contracts(), *ITEMS.contracts(), *PARTS.contracts(), DIM_CONTRACT, STRICT, BY_DAY]
+        [
+            *OPS_CONTRACTS,
+            *EVENTS.contracts(),
+            *ITEMS.contracts(),
+            *PARTS.contracts(),
+            DIM_CONTRACT,
+            STRICT,
+            BY_DAY,
+            DAY_FIRST,
+        ]
     )
     return engine.lakehouse("retailflow_local", contracts, root=tmp_path / "lake")
 
@@ -75,15 +90,20 @@ def test_contract_violation_names_table_and_column(lake, engine):
         lake.write(STRICT.ref, engine.spark.createDataFrame([("a",)], "id string"))
 
 
-def test_a_column_the_contract_allows_null_takes_a_null_after_writes_that_held_none(lake, engine):
+@pytest.mark.parametrize("contract", [STRICT, DAY_FIRST], ids=["unpartitioned", "partitioned-by-its-first-column"])
+def test_a_column_the_contract_allows_null_takes_a_null_after_writes_that_held_none(lake, engine, contract):
     """A table is created with its contract's columns, all nullable, and keeps them through a full overwrite: a
     first write whose column holds no null (a literal) does not make a later null fail (a silver quarantine record
-    has no source file, where the bronze loads that created the quarantine had one)."""
-    first = engine.spark.range(1).select(F.lit("a").alias("id"), F.lit(1).alias("qty"))
-    lake.write(STRICT.ref, first)
-    lake.write(STRICT.ref, first, mode="overwrite")
-    lake.write(STRICT.ref, engine.spark.createDataFrame([("b", None)], "id string, qty int"))
-    assert sorted((r.id, r.qty) for r in lake.read(STRICT.ref).collect()) == [("a", 1), ("b", None)]
+    has no source file, where the bronze loads that created the quarantine had one), also where the table's
+    columns are read in another order than its contract's (a partition column comes last)."""
+    day = F.lit(dt.date(2026, 5, 4)).alias("day")
+    first = engine.spark.range(1).select(day, F.lit("a").alias("id"), F.lit(1).alias("qty"))
+    later = engine.spark.createDataFrame([("b", None)], "id string, qty int").select(day, "id", "qty")
+    columns = contract.column_names
+    lake.write(contract.ref, first.select(*columns))
+    lake.write(contract.ref, first.select(*columns), mode="overwrite")
+    lake.write(contract.ref, later.select(*columns))
+    assert sorted((r.id, r.qty) for r in lake.read(contract.ref).collect()) == [("a", 1), ("b", None)]
 
 
 def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):

@@ -87,9 +87,10 @@ def by_literal_partition(df: DataFrame, column: str) -> DataFrame:
     return reduce(DataFrame.unionByName, [rows_of(value) for value in values])
 
 
-def _columns(df: DataFrame) -> list[tuple[str, str]]:
-    """A frame's column names and types, without their nullability."""
-    return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
+def _columns(df: DataFrame) -> dict[str, str]:
+    """A frame's column types by name, without their nullability or order (Delta writes by name, and the local
+    engine reads a partition column last, wherever its contract puts it)."""
+    return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
 class Lakehouse:
