@@ -106,6 +106,28 @@ def test_a_column_the_contract_allows_null_takes_a_null_after_writes_that_held_n
     assert sorted((r.id, r.qty) for r in lake.read(contract.ref).collect()) == [("a", 1), ("b", None)]
 
 
+def test_every_delta_write_takes_the_engine_write_options_and_none_is_kept_as_a_table_property(engine, tmp_path):
+    """The local engine hands the Parquet writer 8,192 rows at a time (memory and time of the largest writes:
+    docs/performance.md); the options reach every write (one the writer refuses fails it) and stay out of the
+    table's metadata."""
+    assert engine.write_options == {"writeBatchSize": "8192"}
+    rows = engine.spark.createDataFrame([("a", dt.date(2026, 5, 4))], "id string, day date")
+    lake = engine.lakehouse("retailflow_local", ContractRegistry([BY_DAY]), root=tmp_path / "lake")
+    lake.write(BY_DAY.ref, rows)
+    assert [r.id for r in lake.read(BY_DAY.ref).collect()] == ["a"]
+    log = "".join(p.read_text() for p in sorted((lake.path(BY_DAY.ref) / "_delta_log").glob("*.json")))
+    assert "writeBatchSize" not in log
+    refused = Lakehouse(
+        engine.spark,
+        "retailflow_local",
+        ContractRegistry([BY_DAY]),
+        root=tmp_path / "refused",
+        write_options={"writeBatchSize": "0"},
+    )
+    with pytest.raises(Exception, match="invalid option: writeBatchSize: 0"):
+        refused.write(BY_DAY.ref, rows)
+
+
 def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):
     with pytest.raises(ContractViolation, match="column .id. is NOT NULL in the contract but 1 row"):
         lake.write(STRICT.ref, engine.spark.createDataFrame([(None, 1)], "id string, qty int"))
@@ -486,24 +508,35 @@ def _children() -> set[int]:
     return {p.pid for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE}
 
 
-def test_an_engine_over_its_memory_budget_is_restarted_between_tasks():
+def test_an_engine_over_its_memory_budget_is_restarted_between_tasks_one_engine_at_a_time(monkeypatch):
     from retailflow.local.engine import start_local
 
     before = _children()
     engine = start_local(memory_budget_mb=1)  # any engine holds more than 1 MiB
     try:
+        local = engine._local
+        assert local is not None and len(_children() - before) == 1  # no spare engine beside the one in use
+        engines_when_starting = []
+
+        def start():
+            engines_when_starting.append(len(_children() - before))
+            return start_engine()
+
+        start_engine = local._start
+        monkeypatch.setattr(local, "_start", start)
         first = engine.spark
         assert first.range(1000).selectExpr("id % 10 AS k").groupBy("k").count().count() == 10
         assert engine.renew() is True and engine.restarts == 1
+        assert engines_when_starting == [0]  # the old engine was gone before the new one started
         assert engine.spark is not first
         # A frame checkpointed on the new engine is read back from it, though the client's active session is the
         # session fixture's engine or the stopped one.
         lake = engine.lakehouse("retailflow_local", ContractRegistry())
         assert sorted(r["id"] for r in lake.materialize(engine.spark.range(4)).collect()) == [0, 1, 2, 3]
-        assert engine._local is not None and engine._local._spare is not None  # the next restart's engine
+        assert len(_children() - before) == 1
     finally:
         engine.close()
-    assert first.is_stopped and _children() == before  # the old engine, the one in use and the spare: all stopped
+    assert first.is_stopped and _children() == before  # the old engine and the one in use: both stopped
 
 
 def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
@@ -568,8 +601,7 @@ def test_a_local_engine_that_never_listens_is_a_clear_error_not_a_hang(monkeypat
     assert time.perf_counter() - started < 10
 
 
-def test_an_engine_without_a_budget_has_no_spare_and_is_never_restarted(engine):
-    assert engine._local is not None and engine._local._spare is None
+def test_an_engine_without_a_budget_is_never_restarted(engine):
     engine.spark.range(100_000).selectExpr("id % 7 AS k").groupBy("k").count().collect()
     assert engine.renew() is False
 

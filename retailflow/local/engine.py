@@ -13,7 +13,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,9 +102,9 @@ class SailServerProcess:
 
 
 class LocalSail:
-    """The local engine's processes: the server in use with its session, and, when the engine has a memory budget,
-    a spare one started in the background, so that a restart between tasks is a switch of sessions, not a start-up
-    on the critical path (the old server is killed).
+    """The local engine's process: the server in use with its session, restarted between tasks when a memory
+    budget says so (the old server is killed before the new one starts; no spare waits beside a running task, as
+    an idle server's ~90-110 MB would add to every task's peak for a start-up of about 0.2 s).
 
     The budget is the resident memory the engine should stay under while a task runs. Before a task starts, the
     engine is restarted if its resident memory plus the largest rise a task of this run has caused would pass it
@@ -125,10 +124,7 @@ class LocalSail:
         self._watch_lock = threading.Lock()
         self._closed = threading.Event()
         self.server, self.spark = self._start()
-        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retailflow-engine-spare")
-        self._spare: Future[tuple[SailServerProcess, SparkSession]] | None = None
         if memory_budget is not None:
-            self._spare = self._starter.submit(self._start)
             threading.Thread(target=self._sample, name="retailflow-engine-memory", daemon=True).start()
 
     def _sample(self) -> None:
@@ -195,37 +191,15 @@ class LocalSail:
         return None
 
     def restart(self) -> SparkSession:
-        """Switch to the spare engine (or a new one) and kill the old: between tasks it runs no query, every table
-        write is committed, and a graceful stop of a large engine would hold its memory into the next task."""
-        old_server, old_spark = self.server, self.spark
-        self.server, self.spark = self._take_spare() or self._start()
-        _stop(old_server, old_spark)
-        if self.memory_budget is not None:
-            self._spare = self._starter.submit(self._start)
+        """Kill the engine and start a new one: between tasks it runs no query, every table write is committed, and
+        a graceful stop of a large engine would hold its memory into the next task."""
+        _stop(self.server, self.spark)
+        self.server, self.spark = self._start()
         return self.spark
-
-    def _take_spare(self) -> tuple[SailServerProcess, SparkSession] | None:
-        spare, self._spare = self._spare, None
-        if spare is None:
-            return None
-        try:
-            server, spark = spare.result()
-        except EngineError as err:
-            log.warning("the spare local engine did not start (%s)", err)
-            return None
-        if not server.running:  # it died while it waited: switching to it would fail the next task
-            log.warning("the spare local engine stopped while it waited; starting a new one")
-            server.stop()
-            return None
-        return server, spark
 
     def close(self) -> None:
         self._closed.set()
         _stop(self.server, self.spark)
-        spare = self._take_spare()
-        if spare is not None:
-            _stop(*spare)
-        self._starter.shutdown()
 
 
 def _retries_while_running(server: SailServerProcess) -> RetryPolicy:
@@ -265,6 +239,10 @@ LOCAL_ENGINE_SETTINGS = {
     "SAIL_OPTIMIZER__ENABLE_JOIN_SWAP": "false",
 }
 LOCAL_CAPABILITIES = Capabilities(table_maintenance=False, row_level_merge=False)
+# The local Delta writer hands the Parquet writer its rows in chunks of `writeBatchSize` rows (1,024 by default);
+# in chunks of 8,192 the largest write of a run at scale 30 (fact sales, 8 dates) took less memory and time
+# (docs/performance.md). The files written are the same (a row group per file).
+LOCAL_WRITE_OPTIONS = {"writeBatchSize": "8192"}
 
 
 def _server_environment(scratch: Path) -> dict[str, str]:
@@ -300,7 +278,7 @@ class LocalEngine(Engine, TaskHost):
     memory, and retries alone a task that ran out of the pool the running tasks share."""
 
     def __init__(self, local: LocalSail) -> None:
-        super().__init__(local.spark, "local", LOCAL_CAPABILITIES)
+        super().__init__(local.spark, "local", LOCAL_CAPABILITIES, LOCAL_WRITE_OPTIONS)
         self._local: LocalSail | None = local
         self.scratch = local.scratch
         self.restarts = 0

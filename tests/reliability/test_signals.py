@@ -1,6 +1,5 @@
 """Stopping a run: Ctrl-C and SIGTERM end it with a one-line message and their exit codes, stop the engine and
-leave no scratch behind; folders of killed engines are removed by the next start; a spare engine that died while it
-waited is not switched to."""
+leave no scratch behind; folders of killed engines are removed by the next start."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from retailflow.local.engine import OWNER_FILE, SCRATCH_PREFIX, remove_stale_scratch, start_local
+from retailflow.local.engine import OWNER_FILE, SCRATCH_PREFIX, remove_stale_scratch
 from retailflow.local.generator import GeneratorSettings, generate
 
 RETAILFLOW = str(Path(sys.executable).parent / "retailflow")
@@ -61,18 +60,3 @@ def test_the_scratch_of_a_killed_engine_is_removed_and_a_live_ones_kept(tmp_path
     os.utime(unowned_old, (time.time() - 7200, time.time() - 7200))
     assert sorted(remove_stale_scratch(tmp_path)) == sorted([killed, unowned_old])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unowned_new.name])
-
-
-def test_a_spare_engine_that_died_while_it_waited_is_not_switched_to():
-    engine = start_local(memory_budget_mb=4096)
-    try:
-        local = engine._local
-        assert local is not None and local._spare is not None
-        spare_server, _session = local._spare.result(timeout=60)
-        spare_server.kill()
-        spare_server.stop()
-        engine.spark = local.restart()
-        assert engine.spark.range(3).count() == 3
-        assert local.server is not spare_server and local.server.running
-    finally:
-        engine.close()

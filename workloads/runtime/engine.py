@@ -6,7 +6,7 @@ Transforms never test engine names: they read `Capabilities` from the engine the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,12 +31,19 @@ DATABRICKS_CAPABILITIES = Capabilities(table_maintenance=True, row_level_merge=T
 
 
 class Engine:
-    """A session on one engine and what that engine can do."""
+    """A session on one engine, what that engine can do, and the options its Delta writes take."""
 
-    def __init__(self, spark: SparkSession, kind: str, capabilities: Capabilities) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        kind: str,
+        capabilities: Capabilities,
+        write_options: Mapping[str, str] | None = None,
+    ) -> None:
         self.spark = spark
         self.kind = kind
         self.capabilities = capabilities
+        self.write_options = dict(write_options or {})
 
     def materialize(self, df: DataFrame) -> DataFrame:
         """`df` computed once, for a frame that is read more than once (engines that cannot: `df` as it is)."""
@@ -51,7 +58,15 @@ class Engine:
     ) -> Lakehouse:
         """The tables of `catalog` on this engine (Delta folders under `root`, when given)."""
         materialize: Callable[[DataFrame], DataFrame] = self.materialize
-        return Lakehouse(self.spark, catalog, contracts, root=root, fault_hook=fault_hook, materialize=materialize)
+        return Lakehouse(
+            self.spark,
+            catalog,
+            contracts,
+            root=root,
+            fault_hook=fault_hook,
+            materialize=materialize,
+            write_options=self.write_options,
+        )
 
     def close(self) -> None:
         """Release what the engine holds (a session the job was given is the job's)."""

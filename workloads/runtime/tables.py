@@ -109,6 +109,7 @@ class Lakehouse:
         root: Path | None = None,
         fault_hook: FaultHook | None = None,
         materialize: Callable[[DataFrame], DataFrame] | None = None,
+        write_options: Mapping[str, str] | None = None,
     ) -> None:
         self.spark = spark
         self.catalog = catalog
@@ -116,6 +117,7 @@ class Lakehouse:
         self.root = root
         self.fault_hook = fault_hook
         self._materialize = materialize
+        self._write_options = dict(write_options or {})  # the engine's, on every Delta write
         self._verified_commits: dict[TableRef, CommitStamp | None] = {}  # read's commit checks, not to repeat them
         self._locks: dict[TableRef, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -217,7 +219,7 @@ class Lakehouse:
             self._writer(ref, checked, mode, options)
 
     def _writer(self, ref: TableRef, df: DataFrame, mode: str, options: Mapping[str, str] | None = None) -> None:
-        writer = df.write.format("delta").mode(mode).options(**(options or {}))
+        writer = df.write.format("delta").mode(mode).options(**self._write_options, **(options or {}))
         partition_by = self.contracts.get(ref).partition_by
         if partition_by:
             writer = writer.partitionBy(*partition_by)
