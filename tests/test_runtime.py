@@ -517,12 +517,12 @@ def test_an_engine_over_its_memory_budget_is_restarted_between_tasks_one_engine_
         local = engine._local
         assert local is not None and len(_children() - before) == 1  # no spare engine beside the one in use
         engines_when_starting = []
+        start_engine = local._start
 
         def start():
             engines_when_starting.append(len(_children() - before))
             return start_engine()
 
-        start_engine = local._start
         monkeypatch.setattr(local, "_start", start)
         first = engine.spark
         assert first.range(1000).selectExpr("id % 10 AS k").groupBy("k").count().count() == 10

@@ -219,7 +219,9 @@ class Lakehouse:
             self._writer(ref, checked, mode, options)
 
     def _writer(self, ref: TableRef, df: DataFrame, mode: str, options: Mapping[str, str] | None = None) -> None:
-        writer = df.write.format("delta").mode(mode).options(**self._write_options, **(options or {}))
+        # A write's own options (replaceWhere, overwriteSchema) win over the engine's: as two keyword sets, a key in
+        # both would fail the write with a TypeError.
+        writer = df.write.format("delta").mode(mode).options(**{**self._write_options, **(options or {})})
         partition_by = self.contracts.get(ref).partition_by
         if partition_by:
             writer = writer.partitionBy(*partition_by)
