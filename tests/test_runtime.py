@@ -128,6 +128,16 @@ def test_every_delta_write_takes_the_engine_write_options_and_none_is_kept_as_a_
         refused.write(BY_DAY.ref, rows)
 
 
+def test_a_table_whose_creation_was_killed_before_its_first_commit_is_created_again(lake, engine):
+    """An engine killed (a SIGTERM of the run) while it created a table leaves an empty `_delta_log` folder: the
+    table does not exist yet, and the next run's write creates it rather than failing to read it."""
+    (lake.path(STRICT.ref) / "_delta_log").mkdir(parents=True)
+    assert not lake.exists(STRICT.ref)
+    lake.write(STRICT.ref, engine.spark.createDataFrame([("a", 1)], "id string, qty int"), mode="overwrite")
+    assert lake.exists(STRICT.ref)
+    assert [(r.id, r.qty) for r in lake.read(STRICT.ref).collect()] == [("a", 1)]
+
+
 def test_not_null_contract_fails_the_write_and_commits_nothing(lake, engine):
     with pytest.raises(ContractViolation, match="column .id. is NOT NULL in the contract but 1 row"):
         lake.write(STRICT.ref, engine.spark.createDataFrame([(None, 1)], "id string, qty int"))

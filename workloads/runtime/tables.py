@@ -69,6 +69,16 @@ def check_newest_commit(ref: TableRef, log_dir: Path, verified: CommitStamp | No
     return stamp
 
 
+def has_commit(log_dir: Path) -> bool:
+    """A local table exists once its log holds a commit (or a checkpoint): an engine killed while it created the
+    table leaves an empty `_delta_log` folder, which the engine cannot read but writes a new table into."""
+    try:
+        with os.scandir(log_dir) as entries:
+            return any(COMMIT.fullmatch(e.name) or e.name.endswith(".checkpoint.parquet") for e in entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 def by_literal_partition(df: DataFrame, column: str) -> DataFrame:
     """`df` for a write partitioned by `column`: with at most `LITERAL_PARTITIONS_MAX` values, the union of one frame
     per value (every row's value is among them, a null one too), the value a literal. The engine then writes each
@@ -132,7 +142,7 @@ class Lakehouse:
 
     def exists(self, ref: TableRef) -> bool:
         if self.root is not None:
-            return (self.path(ref) / "_delta_log").is_dir()
+            return has_commit(self.path(ref) / "_delta_log")
         return bool(self.spark.catalog.tableExists(self.identifier(ref)))
 
     def identifier(self, ref: TableRef) -> str:
