@@ -415,6 +415,20 @@ def test_fail_expectation_names_the_rule_and_a_row(engine):
     assert (checked.results[0].passed, checked.results[0].failed) == (1, 1)
 
 
+def test_a_frame_no_row_of_which_fails_a_quarantine_rule_is_kept_as_it_is(engine):
+    # The kept rows are the checked frame itself, so a write neither filters it nor computes it again (a silver
+    # table's second checkpoint); where a row fails, the kept rows are filtered from it.
+    df = engine.spark.createDataFrame([("a", 1), ("b", 2)], "id string, qty int")
+    rules = [not_null("qty"), unique(["id"])]
+    clean = apply_expectations(df, rules, "t", lambda _: df, count_nulls=["id"])
+    assert clean.kept is df and clean.quarantined.count() == 0 and clean.null_counts == {"id": 0}
+    assert [(r.rule, r.passed, r.failed) for r in clean.results] == [("qty_not_null", 2, 0), ("id_unique", 2, 0)]
+    dirty = df.unionByName(engine.spark.createDataFrame([("c", None)], "id string, qty int"))
+    checked = apply_expectations(dirty, rules, "t", lambda _: dirty)
+    assert checked.kept is not dirty and sorted(r.id for r in checked.kept.collect()) == ["a", "b"]
+    assert [r.id for r in checked.quarantined.collect()] == ["c"]
+
+
 def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
     """A warn rule counts by grouping the key; a quarantine rule flags each row: both count the same failures."""
     df = engine.spark.createDataFrame([(k,) for k in ("a", "a", "b", "c", "c", "c", None, None)], "id string")

@@ -199,9 +199,10 @@ def apply_expectations(
                 f"expectation {rule.name!r} ({rule.describe}) failed on {table}: {result.failed} row(s); "
                 f"first: {json.dumps(row, default=str, sort_keys=True)}"
             )
-    # The kept and quarantined rows are selected with the drop and quarantine rules only: warn and fail rules (a
-    # join per reference) are not evaluated again when the kept rows are written.
-    if not dropping:
+    # Where no row fails a drop or quarantine rule, every row is kept as it is: the frame is neither filtered nor
+    # computed again for its write. Otherwise the kept and quarantined rows are selected with those rules only: warn
+    # and fail rules (a join per reference) are not evaluated again when the kept rows are written.
+    if not any(failed[f] for _rule, f in dropping):
         return Checked(df, nothing_quarantined, results, null_counts)
     flagged = _flag(df, dropping, read)
     quarantining = [(rule, f) for rule, f in dropping if rule.action == Action.QUARANTINE]
