@@ -429,6 +429,20 @@ def test_a_frame_no_row_of_which_fails_a_quarantine_rule_is_kept_as_it_is(engine
     assert [r.id for r in checked.quarantined.collect()] == ["c"]
 
 
+@pytest.mark.parametrize("rest_keys", [["c", "a"], ["c", "d", "e", "f", "a"]], ids=["rest smaller", "rest larger"])
+def test_a_partial_write_counts_a_key_shared_with_the_stored_rest_whichever_side_is_larger(engine, rest_keys):
+    # The rest is counted whole when it is the smaller side, and only its rows sharing a written key when it is
+    # the larger: the same failures either way.
+    written = engine.spark.createDataFrame([("a",), ("b",)], "id string")
+    rest = engine.spark.createDataFrame([(k,) for k in rest_keys], "id string")
+    warned = apply_expectations(written, [unique(["id"], Action.WARN)], "t", lambda _: written, rest=rest)
+    assert [(r.passed, r.failed) for r in warned.results] == [(len(rest_keys), 2)]
+    with pytest.raises(ExpectationFailed, match=r"'id_unique'.*2 row\(s\); first: \{\"id\": \"a\"\}"):
+        apply_expectations(written, [unique(["id"])], "t", lambda _: written, rest=rest)
+    clean = apply_expectations(written, [unique(["id"])], "t", lambda _: written, rest=rest.filter("id != 'a'"))
+    assert [(r.passed, r.failed) for r in clean.results] == [(len(rest_keys) + 1, 0)]
+
+
 def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
     """A warn rule counts by grouping the key; a quarantine rule flags each row: both count the same failures."""
     df = engine.spark.createDataFrame([(k,) for k in ("a", "a", "b", "c", "c", "c", None, None)], "id string")

@@ -113,16 +113,21 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL) 
     return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)
 
 
-def _whole_table(df: DataFrame, rest: DataFrame | None, rule: Expectation) -> DataFrame:
+def _whole_table(
+    df: DataFrame, rest: DataFrame | None, rule: Expectation, written_rows: int, rest_rows: int
+) -> DataFrame:
     """What a rule counts over: for a whole-table rule on a partial write, the rule's columns of the written rows
     and of the stored rest of the table; otherwise the written rows. The rest passed the rule when it was written
-    (unless the rule only warns), so only its rows that share a key with the written rows can fail it now: those
-    are the rows counted, found with a hash table of the written keys instead of grouping the whole table."""
+    (unless the rule only warns), so only its rows that share a key with the written rows can fail it now. Where
+    the rest is the larger (a day's dates in a long history), those rows are found with a hash table of the written
+    keys instead of grouping the whole table; where it is the smaller (a day that rewrites most dates), it is
+    counted whole with the written rows, which gives the same count (its other keys have a row each) without
+    building that table of every written key."""
     if rest is None or not rule.whole_table:
         return df
     columns = list(rule.whole_table)
     written, stored = df.select(*columns), rest.select(*columns)
-    if rule.action == Action.WARN:  # the stored rest may repeat keys of its own
+    if rule.action == Action.WARN or rest_rows <= written_rows:  # a warn rule's rest may repeat keys of its own
         return written.unionByName(stored)
     sharing, _others = split_by_keys(stored, written.distinct(), columns)
     return written.unionByName(sharing)
@@ -183,13 +188,13 @@ def apply_expectations(
     ).collect()[0]
     null_counts = {name: int(totals[alias] or 0) for name, alias in nulls.items()}
     failed = {f: int(totals[f] or 0) for _rule, f in flagged_rules}
-    scopes = {f: _whole_table(df, rest, rule) for rule, f in rules if f in counters}
+    written_rows = int(totals["rows"])
+    whole = [f for rule, f in rules if f in counters and rule.whole_table] if rest is not None else []
+    rest_rows = rest.count() if whole and rest is not None else 0
+    scopes = {f: _whole_table(df, rest, rule, written_rows, rest_rows) for rule, f in rules if f in counters}
     failed.update({f: count(scopes[f], read) for f, count in counters.items()})
-    rows = {f: int(totals["rows"]) for _rule, f in rules}
-    whole = [f for f, scope in scopes.items() if scope is not df]
-    if whole and rest is not None:
-        rest_rows = rest.count()
-        rows.update({f: int(totals["rows"]) + rest_rows for f in whole})
+    rows = {f: written_rows for _rule, f in rules}
+    rows.update({f: written_rows + rest_rows for f in whole})
     results = [RuleResult(rule.name, rule.action.value, rows[f] - failed[f], failed[f]) for rule, f in rules]
     for (rule, f), result in zip(rules, results, strict=True):
         if rule.action == Action.FAIL and result.failed:
