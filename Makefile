@@ -84,8 +84,8 @@ format: $(VENV)/.installed ## Apply ruff formatting and fixes
 typecheck: $(VENV)/.installed ## mypy on the project code
 	$(BIN)/python tools/typecheck.py
 
-pytest: install install-dbt install-airflow ## The test suite
-	$(BIN)/pytest -q
+pytest: install install-dbt install-airflow ## The test suite, one worker per core (at most 4; each has its own engine)
+	$(BIN)/pytest -q -n auto --maxprocesses 4
 
 synth: $(VENV)/.installed ## Synthesize every environment into cdktf.out/ (FEATURE=<branch> adds a feature stack)
 	$(BIN)/retailflow synth $(if $(FEATURE),--feature '$(FEATURE)',)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one local engine for the session, one synth of every stack for the session."""
+"""Shared fixtures: one local engine and one synth of every stack per session (per worker under `make pytest`)."""
 
 from __future__ import annotations
 
