@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # goes first on PATH for every recipe, so neither a system Node nor its end-of-life warning is involved.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help lock install install-cli install-dbt install-airflow demo test lint format typecheck pytest synth scan run generate bench bench-scaling clean
+.PHONY: help lock install install-cli install-dbt install-airflow demo test lint format typecheck pytest synth scan run generate bench bench-scaling bench-history clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ bench: $(VENV)/.installed ## Benchmarks (SCALE=10 for the targets in the README)
 
 bench-scaling: $(VENV)/.installed ## The scaling curve (whole graph at scales 1, 10 and 30)
 	$(BIN)/python -m retailflow.benchmarks scaling --scales $(or $(SCALES),1,10,30)
+
+bench-history: $(VENV)/.installed ## The incremental day after 7 and 15 days of history (scale 10)
+	$(BIN)/python -m retailflow.benchmarks history --histories $(or $(HISTORIES),7,15)
 
 clean: ## Remove generated output
 	rm -rf cdktf.out .lakehouse .gen .mypy_cache .ruff_cache .pytest_cache

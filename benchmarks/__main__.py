@@ -348,6 +348,78 @@ def scaling(scales: list[float], days: int, out: Path) -> dict[str, Any]:
     return {"days": days, "machine": machine(), "date": dt.date.today().isoformat(), "points": points}
 
 
+def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[str, Any]:
+    """The incremental day against the length of the history before it: for each number of days already loaded, the
+    next day (median of `repeat` runs, each from a copy of the same lakehouse, loaded where the day runs) and a full
+    run of the same days from nothing. A day whose cost follows what it touches stays flat as the history grows, and
+    its fraction of a full run falls."""
+    work = out / f"history-{scale:g}"
+    shutil.rmtree(work, ignore_errors=True)
+    raw, lake, base, full = work / "raw", work / "lake", work / "base", work / "full"
+    generated = generate_raw(raw, scale, max(histories) + 1)
+    points = []
+    for loaded in histories:
+        run_pipeline(raw, lake, to_date=START + dt.timedelta(days=loaded - 1))
+        shutil.rmtree(base, ignore_errors=True)
+        lake.rename(base)
+        days = []
+        for _ in range(repeat):
+            shutil.copytree(base, lake)
+            days.append(run_pipeline(raw, lake, to_date=START + dt.timedelta(days=loaded)))
+            shutil.rmtree(lake)
+        measured, summary = median_run(days)
+        shutil.rmtree(full, ignore_errors=True)
+        whole, _ = run_pipeline(raw, full, to_date=START + dt.timedelta(days=loaded))
+        points.append(
+            {
+                "history_days": loaded,
+                "day_seconds": round(measured.seconds, 2),
+                "day_seconds_runs": [round(m.seconds, 2) for m, _ in days],
+                "day_peak_rss_mb": round(max(m.peak_rss_mb for m, _ in days)),
+                "full_seconds": round(whole.seconds, 2),
+                "fraction": round(measured.seconds / whole.seconds, 3),
+                "tasks": {t["task"]: t["seconds"] for t in summary["tasks"]},
+            }
+        )
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "scale": scale,
+        "repeat": repeat,
+        "generate": generated,
+        "machine": machine(),
+        "date": dt.date.today().isoformat(),
+        "points": points,
+    }
+
+
+def history_markdown(curve: dict[str, Any]) -> str:
+    points = curve["points"]
+    lines = [
+        f"Scale {curve['scale']:g}, {curve['date']}: the next day after a history of N days (median of "
+        f"{curve['repeat']} runs from copies of the same lakehouse), and a full run of the N+1 days.",
+        "",
+        "| history (days) | the day: s (runs) | peak RSS MB | full run of N+1 days: s | day / full run |",
+        "|---|---|---|---|---|",
+    ]
+    for p in points:
+        lines.append(
+            f"| {p['history_days']} | {p['day_seconds']} ({_runs(p['day_seconds_runs'])}) | {p['day_peak_rss_mb']} "
+            f"| {p['full_seconds']} | {p['fraction']} |"
+        )
+    lines += [
+        "",
+        "Seconds per task of the day (the median run), the tasks that take a second or more:",
+        "",
+        "| task | " + " | ".join(f"after {p['history_days']} days" for p in points) + " |",
+        "|---|" + "---|" * len(points),
+    ]
+    last = points[-1]["tasks"]
+    for task in sorted(last, key=lambda t: -last[t]):
+        if max(p["tasks"].get(task, 0) for p in points) >= 1.0:
+            lines.append(f"| {task} | " + " | ".join(f"{p['tasks'].get(task, 0):.1f}" for p in points) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def scaling_markdown(curve: dict[str, Any]) -> str:
     points = curve["points"]
     base = next((p for p in points if p["scale"] == 10), points[0])
@@ -461,9 +533,19 @@ def main() -> None:
     curve_parser.add_argument("--scales", default="1,10,30", help="comma-separated scales")
     curve_parser.add_argument("--days", type=int, default=8)
     curve_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    history_parser = sub.add_parser("history", help="the incremental day after histories of different lengths")
+    history_parser.add_argument("--scale", type=float, default=10.0)
+    history_parser.add_argument("--histories", default="7,15", help="comma-separated days loaded before the day")
+    history_parser.add_argument("--repeat", type=int, default=2)
+    history_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     page = ROOT / "docs" / "performance.md"
+    if args.command == "history":
+        curve = history(args.scale, [int(h) for h in args.histories.split(",")], args.repeat, args.out)
+        (args.out / "history.json").write_text(json.dumps(curve, indent=2, default=str))
+        publish(history_markdown(curve), page, "history")
+        return
     if args.command == "scaling":
         curve = scaling([float(s) for s in args.scales.split(",")], args.days, args.out)
         (args.out / "scaling.json").write_text(json.dumps(curve, indent=2, default=str))

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from retailflow.benchmarks import paper
-from retailflow.benchmarks.__main__ import publish
+from retailflow.benchmarks.__main__ import history_markdown, publish
 
 CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, fitted=0.8)
 
@@ -45,3 +45,31 @@ def test_the_benchmark_writes_each_section_between_its_own_markers(tmp_path):
     assert page.read_text() == "a\n<!-- BEGIN scaling -->\n| scale |\n<!-- END scaling -->\nb\n"
     with pytest.raises(SystemExit, match="no paper markers"):
         publish("x\n", page, "paper")
+
+
+def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_and_lists_the_tasks_over_a_second():
+    def point(days, day, runs, full, tasks):
+        return {
+            "history_days": days,
+            "day_seconds": day,
+            "day_seconds_runs": runs,
+            "day_peak_rss_mb": 900,
+            "full_seconds": full,
+            "fraction": round(day / full, 3),
+            "tasks": tasks,
+        }
+
+    curve = {
+        "scale": 10,
+        "repeat": 2,
+        "date": "2026-12-02",
+        "points": [
+            point(7, 40.0, [40.0, 41.0], 80.0, {"dbt_marts": 7.5, "silver_orders": 3.5, "gold_dim_store": 0.1}),
+            point(15, 42.0, [42.0, 43.5], 168.0, {"dbt_marts": 7.7, "silver_orders": 4.0, "gold_dim_store": 0.1}),
+        ],
+    }
+    lines = history_markdown(curve).splitlines()
+    assert "| 7 | 40.0 (40.0, 41.0) | 900 | 80.0 | 0.5 |" in lines
+    assert "| 15 | 42.0 (42.0, 43.5) | 900 | 168.0 | 0.25 |" in lines
+    assert "| task | after 7 days | after 15 days |" in lines
+    assert lines[-2:] == ["| dbt_marts | 7.5 | 7.7 |", "| silver_orders | 3.5 | 4.0 |"]  # none under a second

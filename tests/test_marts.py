@@ -1,12 +1,16 @@
-"""The dbt marts (dbt/): built locally by `dbt build` after gold with their data tests passing, one mart equal row
-for row to the same computation in PySpark, and the project's sources equal to the graph's declared inputs."""
+"""The dbt marts (dbt/): built locally by `dbt build` after gold with their data tests passing, built day by day
+(the incremental marts merge only the dates that changed) equal row for row to the same computation in PySpark and to
+a full rebuild, and the project's sources equal to the graph's declared inputs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 import yaml
+from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from retailflow.local.dbt import dbt_installed
@@ -14,9 +18,11 @@ from retailflow.local.generator import GeneratorSettings, generate
 from retailflow.local.run import LocalRunSettings, open_lakehouse, run_local
 from retailflow.project import project_root
 from retailflow.workloads.retail.graph import PIPELINE
+from retailflow.workloads.runtime.ops import log_partitions
 from retailflow.workloads.runtime.refs import TableRef
 
 REVENUE_STATUSES = ("paid", "shipped", "delivered", "refunded")
+INCREMENTAL_MARTS = ("clickstream_funnel", "product_daily_sales", "store_daily_performance")
 
 
 def test_the_projects_sources_are_the_graphs_inputs_of_the_marts_task():
@@ -31,19 +37,68 @@ def built(engine, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("marts")
     generate(tmp / "raw", GeneratorSettings(scale=0.003, days=2, seed=17, start_date=dt.date(2026, 6, 1)))
     settings = LocalRunSettings(lakehouse=tmp / "lake", raw=tmp / "raw", dbt=True)
-    summary = run_local(settings, engine=engine)
+    first = run_local(settings, engine=engine, to_date=dt.date(2026, 6, 1))
+    assert first.ok, [(r.task, r.error) for r in first.reports if r.error]
+    summary = run_local(settings, engine=engine)  # the second day: the incremental marts merge its dates
     return summary, open_lakehouse(engine, settings), settings
+
+
+def mart_path(settings: LocalRunSettings, model: str) -> Path:
+    return settings.lakehouse / settings.catalog / "marts" / model
+
+
+def mart_rows(settings: LocalRunSettings, model: str) -> list[str]:
+    rows = DeltaTable(str(mart_path(settings, model))).to_pyarrow_table().to_pylist()
+    return sorted(json.dumps(r, default=str, sort_keys=True) for r in rows)
 
 
 def test_dbt_build_runs_after_gold_and_its_data_tests_pass(built):
     summary, _lake, settings = built
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
     (marts,) = [r for r in summary.reports if r.task == "dbt_marts"]
-    assert marts.outcome.rows_out == 4 and marts.outcome.rows_in == 18  # 4 models; 17 data tests and the hook
+    assert marts.outcome.rows_out == 5 and marts.outcome.rows_in == 20  # 5 models; 19 data tests and the hook
     order = [r.task for r in summary.reports]
     assert all(order.index(d) < order.index("dbt_marts") for d in PIPELINE.dependencies("dbt_marts"))
-    for model in ("customer_lifetime_value", "product_performance", "store_daily_performance", "clickstream_funnel"):
-        assert (settings.lakehouse / settings.catalog / "marts" / model / "_delta_log").is_dir(), model
+    for model in ("customer_lifetime_value", "product_performance", *INCREMENTAL_MARTS):
+        assert (mart_path(settings, model) / "_delta_log").is_dir(), model
+
+
+def test_the_second_day_merges_into_the_incremental_marts_and_equals_a_full_rebuild(built, engine):
+    _summary, _lake, settings = built
+    for model in INCREMENTAL_MARTS:  # created on the first day, merged into on the second (the newest first)
+        operations = [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
+        assert operations == ["MERGE", "CREATE TABLE"], model
+    models = ("customer_lifetime_value", "product_performance", *INCREMENTAL_MARTS)
+    day_by_day = {model: mart_rows(settings, model) for model in models}
+    rebuilt = run_local(settings, only=["dbt_marts"], engine=engine, full_refresh=True)
+    assert rebuilt.ok, [(r.task, r.error) for r in rebuilt.reports if r.error]
+    for model in INCREMENTAL_MARTS:  # a full refresh writes each mart whole
+        operations = [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
+        assert operations == ["WRITE", "MERGE", "CREATE TABLE"], model
+    assert {model: mart_rows(settings, model) for model in models} == day_by_day
+    assert all(day_by_day.values())
+
+
+def test_a_store_and_day_whose_sales_are_gone_leaves_the_mart_and_other_days_stay(built, engine):
+    """A rebuilt date's group that vanished is deleted by the MERGE; the dates not rebuilt are not touched."""
+    _summary, lake, settings = built
+    sales_ref = TableRef("gold", "fact_sales")
+    before = {
+        (r["store_sk"], str(r["sale_date"])): r["receipts"]
+        for r in engine.spark.read.format("delta").load(str(mart_path(settings, "store_daily_performance"))).collect()
+    }
+    store_sk, day = sorted(before)[0]
+    sales = lake.read(sales_ref)
+    kept = engine.materialize(sales.filter((F.col("sale_date") == day) & (F.col("store_sk") != store_sk)))
+    lake.write(sales_ref, kept, mode="overwrite", replace_where=f"sale_date = DATE'{day}'")
+    log_partitions(lake, "test-run", "gold_fact_sales", sales_ref, [day])
+    summary = run_local(settings, only=["dbt_marts"], engine=engine)
+    assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
+    after = {
+        (r["store_sk"], str(r["sale_date"])): r["receipts"]
+        for r in engine.spark.read.format("delta").load(str(mart_path(settings, "store_daily_performance"))).collect()
+    }
+    assert after == {k: v for k, v in before.items() if k != (store_sk, day)}
 
 
 def test_customer_lifetime_value_equals_the_same_computation_in_pyspark(built, engine):

@@ -1,11 +1,18 @@
 {% macro register_lake_tables() %}
-  {#- Locally, each source table is a Delta folder of the lakehouse: registered in this session's catalog. On
-      Databricks the sources are Unity Catalog tables already: nothing to do. -#}
+  {#- Locally, each source table is a Delta folder of the lakehouse: registered in this session's catalog, and so is
+      each mart already built (RETAILFLOW_BUILT_MARTS, a JSON list the local runner passes), so that an incremental
+      model finds its table. On Databricks the sources and marts are Unity Catalog tables already: nothing to do. -#}
   {% if execute and target.name == 'local' %}
     {% for source in graph.sources.values() %}
       {% do run_query("CREATE DATABASE IF NOT EXISTS " ~ source.schema) %}
       {% do run_query("CREATE TABLE IF NOT EXISTS " ~ source.schema ~ "." ~ source.name ~ " USING delta LOCATION '"
                       ~ var('lakehouse') ~ "/" ~ source.schema ~ "/" ~ source.name ~ "'") %}
+    {% endfor %}
+    {% set built = fromjson(env_var('RETAILFLOW_BUILT_MARTS', '[]')) %}
+    {% for node in graph.nodes.values() if node.resource_type == 'model' and node.name in built %}
+      {% do run_query("CREATE DATABASE IF NOT EXISTS " ~ node.schema) %}
+      {% do run_query("CREATE TABLE IF NOT EXISTS " ~ node.schema ~ "." ~ node.alias ~ " USING delta LOCATION '"
+                      ~ var('lakehouse') ~ "/" ~ node.schema ~ "/" ~ node.alias ~ "'") %}
     {% endfor %}
   {% endif %}
 {% endmacro %}

@@ -1,6 +1,8 @@
 """The dbt marts on this machine: `dbt build` of the project in `dbt/` (target `local`, dbt-spark in session mode)
 from its own environment (`make install-dbt`, `.venv-dbt`), as a session on the run's engine. The local engine keeps
-no catalog between sessions, so the project registers the lakehouse's tables first (its `on-run-start` hook)."""
+no catalog between sessions, so the project registers the lakehouse's tables first (its `on-run-start` hook), the
+marts already built among them. The incremental marts rebuild the dates of their sources replaced since the task's
+watermark, which the task passes (`changed_dates`)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from retailflow.project import project_root
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
+from retailflow.workloads.runtime.ops import EVERYTHING
 
 
 class DbtFailed(RuntimeError):
@@ -32,17 +35,29 @@ def local_dbt(engine_url: Callable[[], str], work: Path) -> Callable[[TaskContex
     def run(ctx: TaskContext) -> TaskOutcome:
         assert ctx.lake.root is not None, "the local dbt target needs a local lakehouse"
         project = project_root() / "dbt"
+        lakehouse = ctx.lake.root / ctx.lake.catalog
         env = {
             **os.environ,
             "SPARK_REMOTE": engine_url(),
             "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # Not dbt vars: a changed var makes dbt parse the whole project again.
+            "RETAILFLOW_CHANGED_DATES": json.dumps(changed_dates(ctx)),
+            "RETAILFLOW_BUILT_MARTS": json.dumps(built_marts(lakehouse / "marts")),
         }
-        variables = json.dumps({"lakehouse": str(ctx.lake.root / ctx.lake.catalog)})
+        variables = json.dumps({"lakehouse": str(lakehouse)})
         command = [str(dbt_executable()), "build", "--project-dir", str(project), "--profiles-dir", str(project)]
+        # dbt lists the marts schema before the on-run-start hook registers the built marts: not cached, an
+        # incremental model looks its table up when it runs, and finds it.
+        command.append("--no-populate-cache")
+        refresh = ["--full-refresh"] if ctx.since is None else []  # a first or full-refresh run rebuilds every mart
         result = subprocess.run(
-            [*command, "--target", "local", "--vars", variables], capture_output=True, text=True, env=env, check=False
+            [*command, "--target", "local", "--vars", variables, *refresh],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         results = _results(work / "target" / "run_results.json")
         failed = [name for name, status in results if status not in ("success", "pass")]
@@ -53,6 +68,17 @@ def local_dbt(engine_url: Callable[[], str], work: Path) -> Callable[[TaskContex
         return TaskOutcome(len(results) - models, models, 0)
 
     return run
+
+
+def changed_dates(ctx: TaskContext) -> dict[str, list[str] | str]:
+    """Per input of the marts task, the dates replaced since its watermark, or EVERYTHING ("*")."""
+    changed = {str(ref): ctx.changed(ref) for ref in ctx.declaration.inputs}
+    return {table: EVERYTHING if dates is None else sorted(dates) for table, dates in changed.items()}
+
+
+def built_marts(marts: Path) -> list[str]:
+    """The marts (Delta folders) a run before this one built."""
+    return sorted(p.name for p in marts.iterdir() if (p / "_delta_log").is_dir()) if marts.is_dir() else []
 
 
 def _results(path: Path) -> list[tuple[str, str]]:

@@ -1,28 +1,14 @@
--- Per product, both channels: units sold, documents (orders or receipts), gross, refunded and net amounts.
--- Summed per product and document first, then per product: a document is counted once per product without a
--- distinct count (which the local engine runs as one set of documents per product, twice as long), and the products'
--- attributes are joined to 300 rows instead of every fact.
-with per_document as (
+-- Per product, both channels: units sold, documents (orders or receipts), gross, refunded and net amounts, summed
+-- from the product's days (product_daily_sales); the products' attributes are joined to 300 rows, not every fact.
+with per_product as (
     select
         product_sk,
-        document_id,
-        sum(quantity) as quantity,
+        sum(units) as units,
+        sum(documents) as documents,
         sum(gross_amount) as gross_amount,
         sum(refunded_amount) as refunded_amount,
         sum(net_amount) as net_amount
-    from {{ source('gold', 'fact_sales') }}
-    where product_sk != -1
-    group by product_sk, document_id
-),
-per_product as (
-    select
-        product_sk,
-        sum(quantity) as units,
-        count(*) as documents,
-        sum(gross_amount) as gross_amount,
-        sum(refunded_amount) as refunded_amount,
-        sum(net_amount) as net_amount
-    from per_document
+    from {{ ref('product_daily_sales') }}
     group by product_sk
 )
 select
