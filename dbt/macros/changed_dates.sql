@@ -65,7 +65,7 @@
   {#- Locally, the rows an incremental model merges are written to a scratch Delta table first (under
       <lakehouse>/marts/_dbt_tmp/, replaced on each run), and the temporary view the MERGE reads is over that table:
       the local engine's MERGE computes a view's query again for each of its passes (product_daily_sales at scale 10:
-      6.3 s merged from the view of a 1.6 s query, 0.05 s from the written rows; docs/performance.md). -#}
+      6.3 s merged from the view of a 1.6 s query, 0.05 s from the written rows; ADR 0011). -#}
   {%- if target.name == 'local' and execute -%}
     {%- set scratch = this.schema ~ "." ~ relation.identifier -%}
     {% do run_query("create or replace table " ~ scratch ~ " using delta location '" ~ var('lakehouse') ~ "/"
