@@ -395,8 +395,8 @@ def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[
 def history_markdown(curve: dict[str, Any]) -> str:
     points = curve["points"]
     lines = [
-        f"Scale {curve['scale']:g}, {curve['date']}: the next day after a history of N days (median of "
-        f"{curve['repeat']} runs from copies of the same lakehouse), and a full run of the N+1 days.",
+        f"Scale {curve['scale']:g}, {curve['date']}: the next day after a history of N days ({curve['repeat']} runs "
+        "from copies of the same lakehouse; the median run, of two the slower), and a full run of the N+1 days.",
         "",
         "| history (days) | the day: s (runs) | peak RSS MB | full run of N+1 days: s | day / full run |",
         "|---|---|---|---|---|",
