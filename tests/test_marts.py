@@ -52,6 +52,16 @@ def mart_rows(settings: LocalRunSettings, model: str) -> list[str]:
     return sorted(json.dumps(r, default=str, sort_keys=True) for r in rows)
 
 
+def operations(settings: LocalRunSettings, model: str) -> list[str]:
+    """The mart's Delta commits, the newest first."""
+    return [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
+
+
+def receipts_by_store_day(settings: LocalRunSettings) -> dict[tuple[int, str], int]:
+    rows = DeltaTable(str(mart_path(settings, "store_daily_performance"))).to_pyarrow_table().to_pylist()
+    return {(r["store_sk"], str(r["sale_date"])): r["receipts"] for r in rows}
+
+
 def test_dbt_build_runs_after_gold_and_its_data_tests_pass(built):
     summary, _lake, settings = built
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
@@ -66,15 +76,13 @@ def test_dbt_build_runs_after_gold_and_its_data_tests_pass(built):
 def test_the_second_day_merges_into_the_incremental_marts_and_equals_a_full_rebuild(built, engine):
     _summary, _lake, settings = built
     for model in INCREMENTAL_MARTS:  # created on the first day, merged into on the second (the newest first)
-        operations = [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
-        assert operations == ["MERGE", "CREATE TABLE"], model
+        assert operations(settings, model) == ["MERGE", "CREATE TABLE"], model
     models = ("customer_lifetime_value", "product_performance", *INCREMENTAL_MARTS)
     day_by_day = {model: mart_rows(settings, model) for model in models}
     rebuilt = run_local(settings, only=["dbt_marts"], engine=engine, full_refresh=True)
     assert rebuilt.ok, [(r.task, r.error) for r in rebuilt.reports if r.error]
     for model in INCREMENTAL_MARTS:  # a full refresh writes each mart whole
-        operations = [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
-        assert operations == ["WRITE", "MERGE", "CREATE TABLE"], model
+        assert operations(settings, model) == ["WRITE", "MERGE", "CREATE TABLE"], model
     assert {model: mart_rows(settings, model) for model in models} == day_by_day
     assert all(day_by_day.values())
 
@@ -83,10 +91,7 @@ def test_a_store_and_day_whose_sales_are_gone_leaves_the_mart_and_other_days_sta
     """A rebuilt date's group that vanished is deleted by the MERGE; the dates not rebuilt are not touched."""
     _summary, lake, settings = built
     sales_ref = TableRef("gold", "fact_sales")
-    before = {
-        (r["store_sk"], str(r["sale_date"])): r["receipts"]
-        for r in engine.spark.read.format("delta").load(str(mart_path(settings, "store_daily_performance"))).collect()
-    }
+    before = receipts_by_store_day(settings)
     store_sk, day = sorted(before)[0]
     sales = lake.read(sales_ref)
     kept = engine.materialize(sales.filter((F.col("sale_date") == day) & (F.col("store_sk") != store_sk)))
@@ -94,11 +99,7 @@ def test_a_store_and_day_whose_sales_are_gone_leaves_the_mart_and_other_days_sta
     log_partitions(lake, "test-run", "gold_fact_sales", sales_ref, [day])
     summary = run_local(settings, only=["dbt_marts"], engine=engine)
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
-    after = {
-        (r["store_sk"], str(r["sale_date"])): r["receipts"]
-        for r in engine.spark.read.format("delta").load(str(mart_path(settings, "store_daily_performance"))).collect()
-    }
-    assert after == {k: v for k, v in before.items() if k != (store_sk, day)}
+    assert receipts_by_store_day(settings) == {k: v for k, v in before.items() if k != (store_sk, day)}
 
 
 def test_customer_lifetime_value_equals_the_same_computation_in_pyspark(built, engine):
