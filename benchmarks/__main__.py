@@ -535,7 +535,7 @@ def main() -> None:
     curve_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     history_parser = sub.add_parser("history", help="the incremental day after histories of different lengths")
     history_parser.add_argument("--scale", type=float, default=10.0)
-    history_parser.add_argument("--histories", default="7,15", help="comma-separated days loaded before the day")
+    history_parser.add_argument("--histories", default="7,15,30", help="comma-separated days loaded before the day")
     history_parser.add_argument("--repeat", type=int, default=2)
     history_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
