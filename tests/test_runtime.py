@@ -17,7 +17,14 @@ from pyspark.sql.types import BooleanType, DateType, IntegerType, LongType, Stri
 
 from retailflow.workloads.retail.sources import fields
 from retailflow.workloads.runtime.contracts import Column, ContractRegistry, ContractViolation, TableContract
-from retailflow.workloads.runtime.expectations import Action, ExpectationFailed, apply_expectations, not_null, unique
+from retailflow.workloads.runtime.expectations import (
+    Action,
+    ExpectationFailed,
+    apply_expectations,
+    not_null,
+    references,
+    unique,
+)
 from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, batches_of, gate_files
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
@@ -455,6 +462,22 @@ def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
     )
     assert warned.kept.count() == 8 and [r.id for r in quarantined.kept.collect()] == ["b"]
     assert quarantined.quarantined.count() == 7
+
+
+@pytest.mark.parametrize("growing", [False, True], ids=["table hashed whole", "lookup from the checked values"])
+def test_a_reference_passes_a_null_or_a_stored_key_whichever_side_the_lookup_is_built_from(engine, growing):
+    # A repeated referenced key (a non-unique column) counts once; a repeated checked value is counted per row.
+    stored = engine.spark.createDataFrame([("o1",), ("o2",), ("o2",), ("o9",)], "order_id string")
+    rows = [("p1", "o1"), ("p2", "o2"), ("p3", "o3"), ("p4", "o3"), ("p5", None)]
+    payments = engine.spark.createDataFrame(rows, "payment_id string, order_id string")
+    rule = references("order_id", "silver.orders", "order_id", Action.WARN, growing=growing)
+    warned = apply_expectations(payments, [rule], "silver.payments", lambda _: stored)
+    assert [(r.rule, r.passed, r.failed) for r in warned.results] == [("order_id_references_silver_orders", 3, 2)]
+    assert sorted(r.payment_id for r in warned.kept.collect()) == ["p1", "p2", "p3", "p4", "p5"]
+    quarantine = references("order_id", "silver.orders", "order_id", Action.QUARANTINE, growing=growing)
+    checked = apply_expectations(payments, [quarantine], "silver.payments", lambda _: stored)
+    assert sorted(r.payment_id for r in checked.kept.collect()) == ["p1", "p2", "p5"]
+    assert sorted(r.payment_id for r in checked.quarantined.collect()) == ["p3", "p4"]
 
 
 SPEC = Scd2Spec(key=("id",), tracked=("tier",), sequence="ts", surrogate_key="sk")

@@ -117,7 +117,7 @@ SILVER = (
         expectations=(
             unique(["payment_event_id"]),
             accepted_values("event_type", ("authorized", "captured", "failed", "refunded")),
-            references("order_id", "silver.orders", "order_id", action=Action.WARN),
+            references("order_id", "silver.orders", "order_id", action=Action.WARN, growing=True),
         ),
         description="Payment events with the order's current status",
     ),

@@ -102,13 +102,26 @@ def unique(columns: Sequence[str], action: Action = Action.FAIL) -> Expectation:
     )
 
 
-def references(column: str, table: str, key: str, action: Action = Action.FAIL) -> Expectation:
-    """Referential integrity: every non-null `column` value exists as `key` in `table` (schema.table)."""
+def references(column: str, table: str, key: str, action: Action = Action.FAIL, growing: bool = False) -> Expectation:
+    """Referential integrity: every non-null `column` value exists as `key` in `table` (schema.table).
+
+    `growing`: `table` is a history that gains keys every day (silver orders), and the checked rows (a day's dates)
+    hold far fewer values than it has keys. The lookup is then built from the checked rows' distinct values and the
+    table's keys only pass through it: its memory follows the day, where hashing every key of the table follows the
+    history. Silver payments at scale 10: 3.5-4.2 s against 4.4-4.6 s after 30 days of history, about
+    the same after 7 (docs/performance.md). A dimension is hashed whole: small, and cheaper than finding the distinct
+    values of many checked rows (fact sales after 30 days: 4.7-4.8 s with lookups from its rows, 4.1-4.4 s without)."""
 
     def prepare(df: DataFrame, flag: str, read: Reader) -> DataFrame:
-        keys = read(table).select(F.col(key).alias(f"_ref_{flag}")).distinct()
-        joined = join(df, keys, df[column] == keys[f"_ref_{flag}"], "left").select(*df.columns, f"_ref_{flag}")
-        return joined.withColumn(flag, F.col(column).isNull() | F.col(f"_ref_{flag}").isNotNull()).drop(f"_ref_{flag}")
+        found = f"_ref_{flag}"
+        referenced = read(table).select(F.col(key).alias(found))
+        if growing:
+            wanted = df.select(F.col(column).alias(found)).distinct()
+            keys = join(referenced, wanted, found).distinct()
+        else:
+            keys = referenced.distinct()
+        joined = join(df, keys, df[column] == keys[found], "left").select(*df.columns, found)
+        return joined.withColumn(flag, F.col(column).isNull() | F.col(found).isNotNull()).drop(found)
 
     return Expectation(f"{column}_references_{table.replace('.', '_')}", action, f"{column} in {table}.{key}", prepare)
 
