@@ -108,8 +108,8 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL, 
     `growing`: `table` is a history that gains keys every day (silver orders), and the checked rows (a day's dates)
     hold far fewer values than it has keys. The lookup is then built from the checked rows' distinct values and the
     table's keys only pass through it: its memory follows the day, where hashing every key of the table follows the
-    history. Silver payments at scale 10: 3.5-4.2 s against 4.4-4.6 s after 30 days of history, about
-    the same after 7 (docs/performance.md). A dimension is hashed whole: small, and cheaper than finding the distinct
+    history. Silver payments at scale 10: 3.5-4.2 s against 4.4-4.6 s after 30 days of history, about the same after
+    7 (docs/performance.md). A dimension is hashed whole: it is small, and that costs less than finding the distinct
     values of many checked rows (fact sales after 30 days: 4.7-4.8 s with lookups from its rows, 4.1-4.4 s without)."""
 
     def prepare(df: DataFrame, flag: str, read: Reader) -> DataFrame:
