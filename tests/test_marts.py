@@ -47,9 +47,12 @@ def mart_path(settings: LocalRunSettings, model: str) -> Path:
     return settings.lakehouse / settings.catalog / "marts" / model
 
 
+def mart_records(settings: LocalRunSettings, model: str) -> list[dict]:
+    return DeltaTable(str(mart_path(settings, model))).to_pyarrow_table().to_pylist()
+
+
 def mart_rows(settings: LocalRunSettings, model: str) -> list[str]:
-    rows = DeltaTable(str(mart_path(settings, model))).to_pyarrow_table().to_pylist()
-    return sorted(json.dumps(r, default=str, sort_keys=True) for r in rows)
+    return sorted(json.dumps(r, default=str, sort_keys=True) for r in mart_records(settings, model))
 
 
 def operations(settings: LocalRunSettings, model: str) -> list[str]:
@@ -58,7 +61,7 @@ def operations(settings: LocalRunSettings, model: str) -> list[str]:
 
 
 def receipts_by_store_day(settings: LocalRunSettings) -> dict[tuple[int, str], int]:
-    rows = DeltaTable(str(mart_path(settings, "store_daily_performance"))).to_pyarrow_table().to_pylist()
+    rows = mart_records(settings, "store_daily_performance")
     return {(r["store_sk"], str(r["sale_date"])): r["receipts"] for r in rows}
 
 
