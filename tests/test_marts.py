@@ -47,8 +47,12 @@ def mart_path(settings: LocalRunSettings, model: str) -> Path:
     return settings.lakehouse / settings.catalog / "marts" / model
 
 
+def mart_table(settings: LocalRunSettings, model: str) -> DeltaTable:
+    return DeltaTable(str(mart_path(settings, model)))
+
+
 def mart_records(settings: LocalRunSettings, model: str) -> list[dict]:
-    return DeltaTable(str(mart_path(settings, model))).to_pyarrow_table().to_pylist()
+    return mart_table(settings, model).to_pyarrow_table().to_pylist()
 
 
 def mart_rows(settings: LocalRunSettings, model: str) -> list[str]:
@@ -57,7 +61,7 @@ def mart_rows(settings: LocalRunSettings, model: str) -> list[str]:
 
 def operations(settings: LocalRunSettings, model: str) -> list[str]:
     """The mart's Delta commits, the newest first."""
-    return [c["operation"] for c in DeltaTable(str(mart_path(settings, model))).history()]
+    return [c["operation"] for c in mart_table(settings, model).history()]
 
 
 def receipts_by_store_day(settings: LocalRunSettings) -> dict[tuple[int, str], int]:

@@ -110,11 +110,10 @@ class Versions:
         key = self.columns
 
         def greatest(rows: DataFrame, alias: str) -> DataFrame:
-            return rows.groupBy(*key).agg(F.max("_order").alias(alias))
+            return rows.groupBy(*key).agg(F.max(self.order()).alias(alias))
 
-        best_new = greatest(self.keyed(new).select(*key, self.order().alias("_order")), "_new")
-        old_of_new_keys = split_by_keys(self.keyed(old), best_new, key)[0]
-        best_old = renamed_keys(greatest(old_of_new_keys.select(*key, self.order().alias("_order")), "_old"), key, "_o")
+        best_new = greatest(self.keyed(new), "_new")
+        best_old = renamed_keys(greatest(split_by_keys(self.keyed(old), best_new, key)[0], "_old"), key, "_o")
         compared = join(best_new, best_old, same_key(best_new, best_old, key, "_o"), "left")
         newer = F.col("_old").isNull() | F.coalesce(F.col("_new") >= F.col("_old"), F.lit(False))
         return compared.filter(newer).select(*key)
