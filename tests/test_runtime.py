@@ -207,15 +207,20 @@ def test_unknown_json_fields_are_rescued_by_path_or_from_the_whole_line(lake, tm
         '{"id": "d", "qty": 1, "k": "first", "k": "last"}',
         '{"id": "n", "qty": 1, "a.b": 1, "say \\"hi\\"": "x"}',
         '{"id": "m", "qty": 1, "k1": 1, "k2": 2, "k3": 3, "k4": 4, "k5": "five"}',
+        '{"id": "t", "qty": 1, "x": 1, "y": "two"}',
+        '{"id": "f", "qty": 1, "k1": 1, "k2": [2], "k3": {"v": 3}, "k4": "four"}',
     ]
     land(raw, "events", "2026-01-01", "e1.jsonl", "\n".join(lines) + "\n")
-    assert Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS).rows_loaded == 4
+    assert Ingestor(lake, raw, "run1", 1 << 20).ingest(EVENTS).rows_loaded == 6
     rescued = {r["id"]: json.loads(r["_rescued_data"]) for r in lake.read(EVENTS.bronze).collect()}
     promo, gone, rate = (rescued["p"].pop(key) for key in ("promo", "gone", "rate"))
     assert json.loads(promo) == {"code": [1, 2]} and gone is None and float(rate) == 2.5 and not rescued["p"]
     assert rescued["d"] == {"k": "last"}
     assert rescued["n"] == {"a.b": "1", 'say "hi"': "x"}
     assert rescued["m"] == {"k1": "1", "k2": "2", "k3": "3", "k4": "4", "k5": "five"}
+    assert rescued["t"] == {"x": "1", "y": "two"}
+    k3 = rescued["f"].pop("k3")
+    assert json.loads(k3) == {"v": 3} and rescued["f"] == {"k1": "1", "k2": "[2]", "k4": "four"}
 
 
 def test_parquet_rows_are_converted_and_only_the_quarantined_carry_their_record(lake, tmp_path):

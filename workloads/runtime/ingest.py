@@ -337,19 +337,20 @@ def _rescued(unknown_keys: SparkColumn, as_map: SparkColumn, names: Sequence[str
 
     A few distinct keys with plain names are each read by path, a cheap scan of the line. Any other line is parsed
     whole as a map, which costs as much as the typed parse: on orders at scale 10 (a drifted field on 58% of the
-    lines) reading by path took 12-15% less engine time for the whole parse."""
+    lines) reading by path took 12-15% less engine time for the whole parse. Each count of keys has its own branch,
+    which reads exactly that many paths: one expression for every count (a path per possible key, the keys paired
+    with the values by slicing) made a drifted orders file's whole parse take 19% more engine time
+    (docs/performance.md)."""
     count = F.size(unknown_keys)
-    values = [
-        F.when(
-            count > i, F.call_function("get_json_object", F.col("value"), F.concat(F.lit("$."), F.get(unknown_keys, i)))
-        )
-        for i in range(RESCUE_BY_PATH)
-    ]
-    by_path = F.map_from_arrays(unknown_keys, F.slice(F.array(*values), 1, count))
-    distinct = F.when(count > 1, F.size(F.array_distinct(unknown_keys)) == count).otherwise(F.lit(True))
-    readable = (count <= RESCUE_BY_PATH) & distinct & F.array_join(unknown_keys, ",").rlike(PATH_NAMES)
-    whole = F.map_filter(as_map, lambda key, _value: ~key.isin(names))
-    return F.when(count > 0, F.to_json(F.when(readable, by_path).otherwise(whole)))
+    plain = F.array_join(unknown_keys, ",").rlike(PATH_NAMES)
+    rescued = F.when(count == 0, F.lit(None).cast("string"))
+    for n in range(1, RESCUE_BY_PATH + 1):
+        keys = [F.get(unknown_keys, i) for i in range(n)]
+        values = [F.call_function("get_json_object", F.col("value"), F.concat(F.lit("$."), key)) for key in keys]
+        distinct = F.size(F.array_distinct(unknown_keys)) == n if n > 1 else F.lit(True)
+        by_path = F.create_map(*[part for pair in zip(keys, values, strict=True) for part in pair])
+        rescued = rescued.when((count == n) & distinct & plain, F.to_json(by_path))
+    return rescued.otherwise(F.to_json(F.map_filter(as_map, lambda key, _value: ~key.isin(names))))
 
 
 def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) -> DataFrame:
