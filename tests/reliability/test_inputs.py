@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql import functions as F
 
 from retailflow.workloads.retail.contracts import registry
 from retailflow.workloads.retail.sources import ORDERS, PRODUCTS, STORE_SALES
@@ -79,6 +80,9 @@ def test_corrupt_json_files_and_lines(lake, tmp_path):
     assert reasons["e-latin1.jsonl"][0].startswith("not valid UTF-8")
     assert reasons["f-types.jsonl"] == ["field items: wrong type, got three; missing required field items"]
     assert reasons["g-oversized.jsonl"] == [f"line exceeds {MAX_LINE} bytes"]
+    # A line over the limit is not parsed at all, not even for the fields the schema does not know.
+    oversized = lake.read(ORDERS.staging).filter(F.col("_reason").startswith("line exceeds"))
+    assert [r["_rescued_data"] for r in oversized.collect()] == [None]
     loaded = sorted(r["order_id"] for r in lake.read(ORDERS.bronze).collect())
     assert loaded == ["O0", "O1", "O10", "O2", "O31", "O41"]
     ledger = ledger_by_file(lake)

@@ -343,7 +343,8 @@ def _rescued(unknown_keys: SparkColumn, as_map: SparkColumn, names: Sequence[str
     (docs/performance.md)."""
     count = F.size(unknown_keys)
     plain = F.array_join(unknown_keys, ",").rlike(PATH_NAMES)
-    rescued = F.when(count == 0, F.lit(None).cast("string"))
+    # No keys (count 0), or none read (a line over the limit, or no JSON object: its keys are null): nothing to rescue.
+    rescued = F.when(~F.coalesce(count > 0, F.lit(False)), F.lit(None).cast("string"))
     for n in range(1, RESCUE_BY_PATH + 1):
         keys = [F.get(unknown_keys, i) for i in range(n)]
         values = [F.call_function("get_json_object", F.col("value"), F.concat(F.lit("$."), key)) for key in keys]
