@@ -620,7 +620,7 @@ def test_an_engine_within_its_budget_is_kept_and_one_that_died_is_replaced():
         engine.close()
 
 
-def test_the_engine_is_restarted_or_keeps_a_task_from_starting_beside_another_by_the_largest_rise_of_the_run():
+def test_the_engine_is_restarted_or_keeps_a_task_from_starting_beside_another_by_the_rise_expected_of_it():
     from retailflow.local.engine import start_local
 
     engine = start_local(memory_budget_mb=4096)
@@ -629,22 +629,26 @@ def test_the_engine_is_restarted_or_keeps_a_task_from_starting_beside_another_by
     try:
         # Before any task finished, three quarters of the budget is assumed: a fresh engine is far below the rest,
         # but a second task beside the first could take it over.
-        assert local.largest_rise is None and engine.renew() is False and engine.crowded(running=1)
+        assert local.rises.largest is None and engine.renew("next") is False and engine.crowded(["sort"], "next")
         with engine.watching("sort"):
             engine.spark.range(300_000).selectExpr("id", "uuid() AS u").orderBy("u").collect()
-        rise = local.largest_rise
+        rise = local.rises.largest
         assert rise is not None and rise > 0  # the task raised the engine's resident memory, and it was measured
+        assert local.rises.measured == {"sort": rise}
         resident = local.server.resident_bytes()
-        assert resident is not None and not engine.crowded(running=1)
+        assert resident is not None and not engine.crowded(["sort"], "next")
         # Room for the rise of the running task and of one more, not for a third.
-        local.largest_rise = ((4096 << 20) - resident) // 2 - (32 << 20)
-        assert not engine.crowded(running=1) and engine.crowded(running=2)
-        local.largest_rise = ((4096 << 20) - resident) // 2 + (32 << 20)
-        assert engine.crowded(running=1) and engine.renew() is False
-        local.largest_rise = (4096 << 20) - resident + (1 << 20)  # a task that would take it 1 MiB over budget
+        local.rises.largest = ((4096 << 20) - resident) // 2 - (32 << 20)
+        assert not engine.crowded(["a"], "next") and engine.crowded(["a", "b"], "next")
+        local.rises.largest = ((4096 << 20) - resident) // 2 + (32 << 20)
+        assert engine.crowded(["a"], "next") and engine.renew("next") is False
+        # A task remembered small fits beside a running one, and needs no restart where one remembered large does.
+        local.rises.remembered = {"small": 64 << 20, "large": (4096 << 20) - resident + (1 << 20)}
+        assert not engine.crowded(["a"], "small") and engine.crowded(["a"], "large")
         before = engine.spark
-        assert engine.renew() is True and engine.spark is not before and engine.restarts == 1
-        assert local.largest_rise is not None  # the run's tasks still tell what the next one may need
+        assert engine.renew("small") is False and engine.spark is before
+        assert engine.renew("large") is True and engine.spark is not before and engine.restarts == 1
+        assert local.rises.largest is not None  # the run's tasks still tell what the next one may need
     finally:
         engine.close()
 

@@ -12,13 +12,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 
+from retailflow.local.task_rises import TaskRises
 from retailflow.workloads.runtime.engine import Capabilities, Engine
 from retailflow.workloads.runtime.runner import TaskHost
 
@@ -107,11 +108,12 @@ class LocalSail:
     an idle server's ~90-110 MB would add to every task's peak for a start-up of about 0.2 s).
 
     The budget is the resident memory the engine should stay under while a task runs. Before a task starts, the
-    engine is restarted if its resident memory plus the largest rise a task of this run has caused would pass it
-    (before any task finished: three quarters of the budget). Memory a task needs follows the run's size, so a
-    whole-graph run restarts the engine after most large tasks, and an incremental day, whose tasks need a fraction
-    of that, rarely. A task's rise is its engine's resident high-water mark (sampled) less its resident memory at
-    the start; with tasks at once, each one's rise includes the others' (an overestimate, so a restart too many)."""
+    engine is restarted if its resident memory plus the rise expected of the task would pass it (`TaskRises`: the
+    task's rise in the run before, else the largest of this run, else three quarters of the budget). Memory a task
+    needs follows the run's size, so a whole-graph run restarts the engine after most large tasks, and an
+    incremental day, whose tasks need a fraction of that, rarely. A task's rise is its engine's resident high-water
+    mark (sampled) less its resident memory at the start; with tasks at once, each one's rise includes the others'
+    (an overestimate, so a restart too many)."""
 
     SAMPLE_SECONDS = 0.05
 
@@ -119,8 +121,9 @@ class LocalSail:
         self.scratch = scratch
         self.log_file = log_file
         self.memory_budget = memory_budget
-        self.largest_rise: int | None = None
+        self.rises = TaskRises(memory_budget or 0)
         self._watched: dict[str, list[int]] = {}  # running task -> [resident at its start, high-water mark]
+        self._accompanied: set[str] = set()  # running tasks that another task ran beside
         self._watch_lock = threading.Lock()
         self._closed = threading.Event()
         self.server, self.spark = self._start()
@@ -144,6 +147,8 @@ class LocalSail:
             return
         resident = self.server.resident_bytes() or 0
         with self._watch_lock:
+            if self._watched:
+                self._accompanied.update([*self._watched, task])
             self._watched[task] = [resident, resident]
         try:
             yield
@@ -151,7 +156,13 @@ class LocalSail:
             with self._watch_lock:
                 start, high = self._watched.pop(task)
                 rise = max(high, self.server.resident_bytes() or 0) - start
-                self.largest_rise = max(self.largest_rise or 0, rise)
+                alone = task not in self._accompanied
+                self._accompanied.discard(task)
+                self.rises.record(task, rise, alone)
+
+    def remember(self, rises: Mapping[str, int]) -> None:
+        """Start a run: its tasks' rises in the run before (`task_rises`), and none measured yet."""
+        self.rises = TaskRises(self.memory_budget or 0, rises)
 
     def _start(self) -> tuple[SailServerProcess, SparkSession]:
         server = SailServerProcess(_server_environment(self.scratch), self.log_file)
@@ -159,34 +170,30 @@ class LocalSail:
         spark.client.set_retry_policies([_retries_while_running(server)])
         return server, spark
 
-    def _expected_rise(self) -> int:
-        assert self.memory_budget is not None
-        return self.largest_rise if self.largest_rise is not None else self.memory_budget * 3 // 4
-
-    def room_beside(self, running: int) -> bool:
-        """Whether one more task may start beside `running` tasks: the engine's resident memory plus the largest
-        rise of a task of this run, for each running task (its rise may be still to come) and for the new one, stays
-        within the budget. Two large tasks at once in one engine passed 1.5 GB at scale 10 (docs/performance.md)."""
+    def room_beside(self, running: Sequence[str], task: str) -> bool:
+        """Whether `task` may start beside the `running` tasks: the engine's resident memory plus the rise expected
+        of each running task (its rise may be still to come) and of `task` stays within the budget. Two large tasks
+        at once in one engine passed 1.5 GB at scale 10 (docs/performance.md)."""
         if not self.server.running:
             return False
         resident = self.server.resident_bytes()
         if self.memory_budget is None or resident is None:
             return True
-        return resident + self._expected_rise() * (running + 1) <= self.memory_budget
+        return resident + sum(self.rises.expected(t) for t in [*running, task]) <= self.memory_budget
 
-    def restart_reason(self) -> str | None:
-        """Why the engine should be restarted between tasks (its server stopped, or holds more resident memory than
-        the budget), or None."""
+    def restart_reason(self, task: str | None = None) -> str | None:
+        """Why the engine should be restarted before `task` starts (its server stopped, or its resident memory plus
+        the task's expected rise would pass the budget), or None. Without a task: the largest rise of the run."""
         if not self.server.running:
             return "the local engine stopped; starting a new one"
         resident = self.server.resident_bytes()
         if self.memory_budget is None or resident is None:
             return None
-        rise = self._expected_rise()
+        rise = self.rises.expected(task)
         if resident + rise > self.memory_budget:
             return (
-                f"restarting the local engine: {resident >> 20} MiB resident, and a task of this run has raised "
-                f"it by up to {rise >> 20} MiB; its budget is {self.memory_budget >> 20} MiB"
+                f"restarting the local engine before {task or 'the next task'}: {resident >> 20} MiB resident, and "
+                f"the task may raise it by {rise >> 20} MiB; its budget is {self.memory_budget >> 20} MiB"
             )
         return None
 
@@ -293,11 +300,22 @@ class LocalEngine(Engine, TaskHost):
     def materialize(self, df: DataFrame) -> DataFrame:
         return _checkpoint(df)
 
-    def crowded(self, running: int) -> bool:
-        return self._local is not None and not self._local.room_beside(running)
+    def crowded(self, running: Sequence[str], task: str) -> bool:
+        return self._local is not None and not self._local.room_beside(running, task)
 
-    def between_tasks(self) -> None:
-        self.renew()
+    def between_tasks(self, task: str) -> None:
+        self.renew(task)
+
+    def remember(self, rises: Mapping[str, int]) -> None:
+        """Start a run whose tasks raised the engine's memory by `rises` in the run before (`task_rises`)."""
+        if self._local is not None:
+            self._local.remember(rises)
+
+    def task_rises(self) -> dict[str, int]:
+        """The rises to remember for the next run (none without a memory budget)."""
+        if self._local is None or self._local.memory_budget is None:
+            return {}
+        return self._local.rises.to_remember()
 
     def retry_reason(self, error: str) -> str | None:
         """Tasks are idempotent: one that lost its engine's memory pool, or an answer of an engine that still runs,
@@ -311,10 +329,10 @@ class LocalEngine(Engine, TaskHost):
     def watching(self, task: str) -> AbstractContextManager[None]:
         return self._local.watching(task) if self._local is not None else nullcontext()
 
-    def renew(self) -> bool:
-        """Restart the engine if it stopped or is over its memory budget. True when it was restarted; the old
-        session, and every frame of it, is gone."""
-        reason = self._local.restart_reason() if self._local is not None else None
+    def renew(self, task: str | None = None) -> bool:
+        """Restart the engine before `task` if it stopped or the task could take it over its memory budget. True
+        when it was restarted; the old session, and every frame of it, is gone."""
+        reason = self._local.restart_reason(task) if self._local is not None else None
         if self._local is None or reason is None:
             return False
         log.log(logging.INFO if self._local.server.running else logging.WARNING, reason)

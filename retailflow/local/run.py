@@ -13,6 +13,7 @@ from retailflow.governance import access_rules
 from retailflow.local.dbt import dbt_installed, local_dbt
 from retailflow.local.engine import LocalEngine, start_local
 from retailflow.local.lock import lakehouse_lock
+from retailflow.local.task_rises import load_rises, save_rises
 from retailflow.workloads.retail.contracts import registry
 from retailflow.workloads.retail.tasks import RETAIL
 from retailflow.workloads.runtime.access import AccessRules
@@ -185,6 +186,8 @@ def run_local(
                 watermarks={} if full_refresh else last_success_starts(lake),
             )
             host = active if isinstance(active, TaskHost) else TaskHost()
+            if isinstance(active, LocalEngine):
+                active.remember({} if full_refresh else load_rises(settings.lakehouse))
             session = lake.spark
 
             def make_context(task: str) -> TaskContext:
@@ -198,6 +201,8 @@ def run_local(
                 marts = local_dbt(lambda: _engine_url(active, settings), settings.lakehouse / ".dbt")
                 pipeline = Pipeline(graph, {**RETAIL.runs, **{k: marts for k in tasks if graph.tasks[k].kind == "dbt"}})
             reports = run_graph(pipeline, make_context, tasks, on_event, settings.parallel_tasks, host)
+            if isinstance(active, LocalEngine) and (rises := active.task_rises()):
+                save_rises(settings.lakehouse, rises)
             restarts = _restarts(active) - restarts_before
         finally:
             if engine is None:

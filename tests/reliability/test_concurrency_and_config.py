@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from retailflow.config import ConfigError, load_environment
 from retailflow.local.lock import lakehouse_lock
 from retailflow.local.run import local_tasks, open_lakehouse, run_local
+from retailflow.local.task_rises import load_rises
 from retailflow.workloads.retail.graph import PIPELINE
 from retailflow.workloads.runtime.ops import RUN_LOG
 from retailflow.workloads.runtime.refs import TableRef
@@ -187,6 +188,8 @@ def test_an_engine_over_its_budget_is_restarted_only_when_no_task_runs(fresh, cl
     )
     assert summary.ok, [(r.task, r.error) for r in summary.reports if r.error]
     assert summary.engine_restarts == len(summary.reports) == len(local_tasks(fresh)) == 25
+    # Each task's rise of the engine's memory is remembered for the next run (task_rises).
+    assert set(load_rises(fresh.lakehouse)) == set(local_tasks(fresh))
     spans = sorted(_intervals(events).values())
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
     from retailflow.local.engine import start_local

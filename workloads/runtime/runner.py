@@ -28,12 +28,12 @@ class TaskHost:
     """What the runner asks of the engine around its tasks. This default asks nothing; the local engine answers
     (it restarts itself between tasks, measures each task's memory and has a shared memory pool)."""
 
-    def crowded(self, running: int) -> bool:
-        """No task should start beside the `running` ones (they should finish first)."""
+    def crowded(self, running: Sequence[str], task: str) -> bool:
+        """`task` should not start beside the `running` ones (they should finish first)."""
         return False
 
-    def between_tasks(self) -> None:
-        """Called before a task starts while no task runs."""
+    def between_tasks(self, task: str) -> None:
+        """Called before `task` starts while no task runs."""
 
     def retry_reason(self, error: str) -> str | None:
         """Why a task that failed with `error` should run once more, alone; None when it should not."""
@@ -105,7 +105,8 @@ def run_graph(
     host: TaskHost | None = None,
 ) -> list[TaskReport]:
     """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
-    on have finished, earliest in `tasks` first. A failure skips every task downstream of it. The `host` is asked
+    on have finished, earliest in `tasks` first (a task the host keeps from starting beside the running ones lets a
+    later one start that it does not). A failure skips every task downstream of it. The `host` is asked
     whether a task may start beside running ones, told when no task runs before one starts, wraps each task's run,
     and says whether a failed task runs once more, alone (tasks are idempotent, and the failed attempt stays in the
     run log). Reports come back in the order of `tasks`."""
@@ -131,7 +132,9 @@ def run_graph(
         if not running:
             return True
         retried_running = bool(alone & set(running.values()))
-        return len(running) < parallel and key not in alone and not retried_running and not engine.crowded(len(running))
+        if len(running) >= parallel or key in alone or retried_running:
+            return False
+        return not engine.crowded(list(running.values()), key)
 
     def finish(report: TaskReport) -> None:
         reports[report.task] = report
@@ -143,20 +146,18 @@ def run_graph(
     try:
         while waiting or running:
             for key in list(waiting):
-                if not room_for(key):
-                    break
                 blocked = sorted(needs[key] & failed)
                 if blocked:
                     waiting.remove(key)
                     finish(TaskReport(key, "skipped", error=f"upstream task {blocked[0]} failed"))
                     continue
-                if needs[key] - reports.keys():
+                if needs[key] - reports.keys() or not room_for(key):
                     continue
                 waiting.remove(key)
                 notify("started", TaskReport(key, "running"))
                 try:
                     if not running:
-                        engine.between_tasks()
+                        engine.between_tasks(key)
                     ctx = make_context(key)
                 except Exception as err:
                     finish(TaskReport(key, "failed", error=f"{type(err).__name__}: {err}"))
