@@ -131,8 +131,7 @@ def run_graph(
         """Whether `key` may start beside the running tasks (when none runs, it always may)."""
         if not running:
             return True
-        retried_running = bool(alone & set(running.values()))
-        if len(running) >= parallel or key in alone or retried_running:
+        if len(running) >= parallel or alone & set(running.values()):
             return False
         return not engine.crowded(list(running.values()), key)
 
@@ -151,7 +150,11 @@ def run_graph(
                     waiting.remove(key)
                     finish(TaskReport(key, "skipped", error=f"upstream task {blocked[0]} failed"))
                     continue
-                if needs[key] - reports.keys() or not room_for(key):
+                if needs[key] - reports.keys():
+                    continue
+                if key in alone and running:
+                    break  # a retried task runs next, alone: nothing else starts while it waits for the running ones
+                if not room_for(key):
                     continue
                 waiting.remove(key)
                 notify("started", TaskReport(key, "running"))
