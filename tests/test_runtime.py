@@ -469,6 +469,19 @@ def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
     assert quarantined.quarantined.count() == 7
 
 
+def test_keys_that_share_a_hash_never_fail_uniqueness_and_duplicates_still_count_exactly(engine, monkeypatch):
+    """The count groups a hash of the key; where a hash repeats, its rows are counted again by the key itself."""
+    import retailflow.workloads.runtime.expectations as expectations
+
+    monkeypatch.setattr(expectations, "key_hash", lambda key: F.lit(7).cast("bigint"))  # every key collides
+    distinct = engine.spark.createDataFrame([("a", 1), ("b", 1), ("a", 2), (None, 1)], "id string, n int")
+    checked = apply_expectations(distinct, [unique(["id", "n"], Action.WARN)], "t", lambda _: distinct)
+    assert [(r.passed, r.failed) for r in checked.results] == [(4, 0)]
+    df = engine.spark.createDataFrame([(k,) for k in ("a", "a", "b", "c", "c", "c", None, None)], "id string")
+    warned = apply_expectations(df, [unique(["id"], Action.WARN)], "t", lambda _: df)
+    assert [(r.passed, r.failed) for r in warned.results] == [(1, 7)]
+
+
 @pytest.mark.parametrize("growing", [False, True], ids=["table hashed whole", "lookup from the checked values"])
 def test_a_reference_passes_a_null_or_a_stored_key_whichever_side_the_lookup_is_built_from(engine, growing):
     # A repeated referenced key (a non-unique column) counts once; a repeated checked value is counted per row.

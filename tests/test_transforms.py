@@ -394,6 +394,20 @@ def test_latest_version_and_latest_event_keep_the_row_the_window_keeps(spark):
         assert sorted(r.v for r in kept.collect()) == expected
 
 
+def test_latest_event_keeps_each_keys_row_when_keys_share_a_hash(spark, monkeypatch):
+    """`latest_event` narrows by a hash of the key; keys that share one are still ranked each by itself."""
+    import retailflow.workloads.runtime.latest as latest_module
+
+    monkeypatch.setattr(latest_module, "key_hash", lambda key: F.lit(7).cast("bigint"))  # every key collides
+    schema = "k string, ts timestamp, v string, _ingestion_ts timestamp, _source_file string"
+    day, later = dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2)
+    rows = [("A", day, "a-old", T0, "f1"), ("A", later, "a-new", T0, "f1"), ("B", day, "b", T0, "f1")]
+    df = spark.createDataFrame([*rows, (None, day, "null-key", T0, "f1")], schema)
+    kept = silver.latest_event(df, ["k"], [F.col("ts")])
+    assert kept.columns == df.columns
+    assert sorted(r.v for r in kept.collect()) == ["a-new", "b", "null-key"]
+
+
 def test_the_keys_whose_latest_version_is_new_are_those_a_full_rebuild_takes_from_the_new_rows(spark):
     """`Versions.newest_in`: a key's newest new version against its newest old one, the later batch winning a tie,
     a null order losing to any time (as the window orders nulls last), keys normalised, a null key a key too."""
