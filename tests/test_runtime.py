@@ -471,9 +471,9 @@ def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
 
 def test_keys_that_share_a_hash_never_fail_uniqueness_and_duplicates_still_count_exactly(engine, monkeypatch):
     """The count groups a hash of the key; where a hash repeats, its rows are counted again by the key itself."""
-    import retailflow.workloads.runtime.expectations as expectations
+    import retailflow.workloads.runtime.latest as latest_module
 
-    monkeypatch.setattr(expectations, "key_hash", lambda key: F.lit(7).cast("bigint"))  # every key collides
+    monkeypatch.setattr(latest_module, "key_hash", lambda key: F.lit(7).cast("bigint"))  # every key collides
     distinct = engine.spark.createDataFrame([("a", 1), ("b", 1), ("a", 2), (None, 1)], "id string, n int")
     checked = apply_expectations(distinct, [unique(["id", "n"], Action.WARN)], "t", lambda _: distinct)
     assert [(r.passed, r.failed) for r in checked.results] == [(4, 0)]

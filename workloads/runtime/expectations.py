@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import key_hash, split_by_keys
+from retailflow.workloads.runtime.latest import repeated_key_hashes, split_by_keys
 
 
 class Action(StrEnum):
@@ -85,26 +85,22 @@ def in_range(
 
 
 def unique(columns: Sequence[str], action: Action = Action.FAIL) -> Expectation:
-    """The key has one row. Counting groups a hash of the key (`latest.key_hash`; a tenth of the time of a window
-    that carries every column at scale 10), and only the rows of a hash seen more than once are counted again by
-    the key itself, so two keys that share a hash never fail the rule; the window flags rows only where rows must
-    be told apart (drop, quarantine, or the offending row of a failure)."""
+    """The key has one row. Counting groups a hash of the key (`latest.repeated_key_hashes`; a tenth of the time of
+    a window that carries every column at scale 10), and only the rows of a hash seen more than once are counted
+    again by the key itself, so two keys that share a hash never fail the rule; the window flags rows only where
+    rows must be told apart (drop, quarantine, or the offending row of a failure)."""
     key = list(columns)
 
     def prepare(df: DataFrame, column: str, _: Reader) -> DataFrame:
         return df.withColumn(column, F.count(F.lit(1)).over(Window.partitionBy(*key)) == 1)
 
-    def repeated_rows(df: DataFrame, group: list[str]) -> DataFrame:
-        sizes = df.groupBy(*group).agg(F.count(F.lit(1)).alias("_rows"))
-        return sizes.filter(F.col("_rows") > 1)
-
     def count_failed(df: DataFrame, _: Reader) -> int:
-        hashed = df.select(*key, key_hash(key).alias("_key_hash"))
-        repeated = repeated_rows(hashed, ["_key_hash"])
+        hashed, repeated = repeated_key_hashes(df.select(*key), key)
         if not repeated.limit(1).collect():
             return 0
-        candidates = split_by_keys(hashed, repeated.select("_key_hash"), ["_key_hash"])[0]
-        return int(repeated_rows(candidates, key).agg(F.sum("_rows")).collect()[0][0] or 0)
+        candidates = split_by_keys(hashed, repeated, ["_key_hash"])[0]
+        sizes = candidates.groupBy(*key).agg(F.count(F.lit(1)).alias("_rows")).filter(F.col("_rows") > 1)
+        return int(sizes.agg(F.sum("_rows")).collect()[0][0] or 0)
 
     return Expectation(
         f"{'_'.join(key)}_unique", action, f"({', '.join(key)}) is unique", prepare, count_failed, tuple(key)

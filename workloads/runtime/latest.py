@@ -65,12 +65,18 @@ def key_hash(key: list[str]) -> Column:
     return F.xxhash64(*[F.col(k) for k in key])
 
 
+def repeated_key_hashes(df: DataFrame, key: list[str]) -> tuple[DataFrame, DataFrame]:
+    """`df` with its key's hash as `_key_hash`, and the hashes seen more than once in it (a narrow aggregate): the
+    rows of those hashes hold every repeated key, and perhaps keys that only share a hash with another."""
+    hashed = df.withColumn("_key_hash", key_hash(key))
+    return hashed, hashed.groupBy("_key_hash").count().filter(F.col("count") > 1).select("_key_hash")
+
+
 def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
     """`latest` for events, whose key repeats only when an event is delivered more than once: the key hashes seen
-    more than once are found first (a narrow aggregate), the rows of the others pass as they are, and the window
-    ranks only the rows of a repeated hash, by the key itself (two keys that share a hash each keep their row)."""
-    hashed = df.withColumn("_key_hash", key_hash(key))
-    repeated = hashed.groupBy("_key_hash").count().filter(F.col("count") > 1)
+    more than once are found first, the rows of the others pass as they are, and the window ranks only the rows of
+    a repeated hash, by the key itself (two keys that share a hash each keep their row)."""
+    hashed, repeated = repeated_key_hashes(df, key)
     repeats, once = split_by_keys(hashed, repeated, ["_key_hash"])
     return once.drop("_key_hash").unionByName(latest(repeats.drop("_key_hash"), key, order))
 
