@@ -114,10 +114,10 @@ def test_a_column_the_contract_allows_null_takes_a_null_after_writes_that_held_n
 
 
 def test_every_delta_write_takes_the_engine_write_options_and_none_is_kept_as_a_table_property(engine, tmp_path):
-    """The local engine hands the Parquet writer 8,192 rows at a time (memory and time of the largest writes:
-    docs/performance.md); the options reach every write (one the writer refuses fails it) and stay out of the
-    table's metadata."""
-    assert engine.write_options == {"writeBatchSize": "8192"}
+    """The local engine hands the Parquet writer 8,192 rows at a time and closes a file at 8 MiB (memory and time of
+    the largest writes: ADR 0010, ADR 0013); the options reach every write (one the writer refuses fails it) and
+    stay out of the table's metadata."""
+    assert engine.write_options == {"writeBatchSize": "8192", "targetFileSize": str(8 << 20)}
     rows = engine.spark.createDataFrame([("a", dt.date(2026, 5, 4))], "id string, day date")
     lake = engine.lakehouse("retailflow_local", ContractRegistry([BY_DAY]), root=tmp_path / "lake")
     lake.write(BY_DAY.ref, rows)
@@ -133,6 +133,24 @@ def test_every_delta_write_takes_the_engine_write_options_and_none_is_kept_as_a_
     )
     with pytest.raises(Exception, match="invalid option: writeBatchSize: 0"):
         refused.write(BY_DAY.ref, rows)
+
+
+def test_a_local_write_closes_each_file_at_the_target_file_size_so_no_file_is_held_whole_in_memory(engine, tmp_path):
+    """The local Delta writer builds each file in memory until it reaches `targetFileSize` (ADR 0013): with a target
+    of one byte, every chunk of `writeBatchSize` rows of a date becomes a file of its own, and the table reads back
+    whole."""
+    lake = Lakehouse(
+        engine.spark,
+        "retailflow_local",
+        ContractRegistry([BY_DAY]),
+        root=tmp_path / "lake",
+        write_options={"writeBatchSize": "1000", "targetFileSize": "1"},
+    )
+    rows = engine.spark.range(5000).selectExpr("cast(id as string) as id", "date'2026-05-04' as day").coalesce(1)
+    lake.write(BY_DAY.ref, rows)
+    files = list((lake.path(BY_DAY.ref) / "day=2026-05-04").glob("*.parquet"))
+    assert len(files) == 5
+    assert lake.read(BY_DAY.ref).count() == 5000
 
 
 def test_a_table_whose_creation_was_killed_before_its_first_commit_is_created_again(lake, engine):
