@@ -248,8 +248,8 @@ LOCAL_ENGINE_SETTINGS = {
 LOCAL_CAPABILITIES = Capabilities(table_maintenance=False, row_level_merge=False)
 # The local Delta writer hands the Parquet writer its rows in chunks of `writeBatchSize` rows (1,024 by default),
 # and builds each file in memory until it reaches `targetFileSize` (100 MiB by default, more than any file of ours):
-# a write held all of its files whole until it ended. In chunks of 8,192 rows and files of at most 8 MiB, the largest write of a
-# run at scale 30 (fact sales) takes less memory in the same time (ADR 0010, ADR 0013).
+# a write held all of its files whole until it ended. In chunks of 8,192 rows and files of at most 8 MiB, the
+# largest writes of a run at scale 30 take less memory in the same time (ADR 0010, ADR 0013).
 LOCAL_WRITE_OPTIONS = {"writeBatchSize": "8192", "targetFileSize": str(8 << 20)}
 
 
