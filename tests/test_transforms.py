@@ -560,6 +560,35 @@ def test_fact_orders_resolves_versions_refunds_and_unknown_members(dims, facts_i
     assert rows["O4"].customer_sk == gold.UNKNOWN_SK  # never arrived
 
 
+def test_resolve_customer_takes_one_version_per_fact(dims, spark):
+    """Rule: Customers (the version valid at the fact's time; before the first version, or without a time, the
+    first; an unknown customer the unknown member). (docs/semantics.md)"""
+    dim_customer, _, _ = dims
+    facts = spark.createDataFrame(
+        [
+            ("F1", "C1", dt.datetime(1850, 6, 1)),  # long before C1's first version
+            ("F2", "C1", dt.datetime(2026, 1, 2, 23, 59)),
+            ("F3", "C1", dt.datetime(2026, 1, 3)),  # the instant the second version starts
+            ("F4", "C1", None),
+            ("F5", "C2", dt.datetime(2026, 1, 9)),  # before C2's only version
+            ("F6", "C9", dt.datetime(2026, 1, 2)),
+            ("F7", None, dt.datetime(2026, 1, 2)),
+        ],
+        "fact_id string, customer_id string, at timestamp",
+    )
+    resolved = gold.resolve_customer(facts, dim_customer, "at")
+    assert resolved.columns == ["fact_id", "customer_id", "at", "customer_sk"]
+    assert sorted((r.fact_id, r.customer_sk) for r in resolved.collect()) == [
+        ("F1", 11),
+        ("F2", 11),
+        ("F3", 12),
+        ("F4", 11),
+        ("F5", 21),
+        ("F6", gold.UNKNOWN_SK),
+        ("F7", gold.UNKNOWN_SK),
+    ]
+
+
 def test_fact_sales_and_daily_revenue(dims, facts_input):
     """Rule: Orders and revenue (revenue statuses, refunds booked on the order's date). (docs/semantics.md)"""
     dim_customer, dim_product, dim_store = dims

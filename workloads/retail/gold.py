@@ -10,6 +10,7 @@ import datetime as dt
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from retailflow.workloads.retail.silver import money
 from retailflow.workloads.runtime.joins import join
@@ -61,28 +62,29 @@ def dim_store(silver_stores: DataFrame) -> DataFrame:
 def resolve_customer(facts: DataFrame, dim_customer: DataFrame, at: str) -> DataFrame:
     """Add `customer_sk`: the version valid at `at`, else the key's first version, else the unknown member.
 
-    Versions of a key do not overlap, so the valid one is found by an equi-join on the key with the interval as a
-    join condition (at most one match per fact); facts older than the key's first version take that version."""
+    A key's versions do not overlap and leave no gap between them, so one equi-join on the key, with the interval as
+    its condition, finds the one version of a fact: the first version's interval is taken as open to the past (a
+    fact older than it, or without a time, takes it). One join where a second one, with each key's first version,
+    cost fact sales at scale 10 0.2-0.3 s of its 3.7 s (docs/performance.md)."""
     versions = dim_customer.filter(F.col("customer_sk") != UNKNOWN_SK)
+    first_start = F.min("valid_from").over(Window.partitionBy("customer_id"))
     valid = versions.select(
         F.col("customer_id").alias("_valid_cid"),
         F.col("customer_sk").alias("_valid_sk"),
         F.col("valid_from").alias("_valid_from"),
         F.col("valid_to").alias("_valid_to"),
+        (F.col("valid_from") == first_start).alias("_valid_first"),
     )
-    first = versions.groupBy(F.col("customer_id").alias("_first_cid")).agg(
-        F.min_by("customer_sk", "valid_from").alias("_first_sk")
-    )
+    when = facts[at]
     in_interval = (
         (facts["customer_id"] == valid["_valid_cid"])
-        & (facts[at] >= valid["_valid_from"])
-        & (valid["_valid_to"].isNull() | (facts[at] < valid["_valid_to"]))
+        & (valid["_valid_first"] | (when >= valid["_valid_from"]))
+        & (valid["_valid_to"].isNull() | (when < valid["_valid_to"]) | when.isNull())
     )
     matched = join(facts, valid, in_interval, "left")
-    with_first = join(matched, first, matched["customer_id"] == first["_first_cid"], "left")
-    return with_first.withColumn(
-        "customer_sk", F.coalesce("_valid_sk", "_first_sk", F.lit(UNKNOWN_SK).cast("bigint"))
-    ).drop("_valid_cid", "_valid_sk", "_valid_from", "_valid_to", "_first_cid", "_first_sk")
+    return matched.withColumn("customer_sk", F.coalesce("_valid_sk", F.lit(UNKNOWN_SK).cast("bigint"))).drop(
+        "_valid_cid", "_valid_sk", "_valid_from", "_valid_to", "_valid_first"
+    )
 
 
 def refunds_by_order(silver_payments: DataFrame) -> DataFrame:
