@@ -28,7 +28,7 @@ from retailflow.workloads.runtime.expectations import (
 from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, batches_of, gate_files
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
-from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2
+from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2, build_history
 from retailflow.workloads.runtime.tables import LITERAL_PARTITIONS_MAX, Lakehouse
 
 EVENTS = SourceSpec("events", "json", fields(("id", StringType()), ("qty", IntegerType())), required=("id",))
@@ -547,6 +547,38 @@ def test_scd2_out_of_order_and_idempotent(lake, engine, merge):
     before = sorted(map(tuple, lake.read(DIM).collect()))
     apply_scd2(lake, DIM, _changes(engine, [("c1", "bronze", 3), ("c2", "none", 4)]), SPEC, merge=merge)
     assert sorted(map(tuple, lake.read(DIM).collect())) == before
+
+
+@pytest.mark.parametrize("collide", [False, True], ids=["hashed", "every-key-one-hash"])
+def test_scd2_history_keeps_one_change_per_key_and_time(engine, monkeypatch, collide):
+    """Two changes of a key at one time: the first by its attributes stays (as a window over every change would
+    keep it). Only the times of repeated key hashes are ranked, so keys that share a hash each keep their row."""
+    import retailflow.workloads.runtime.latest as latest_module
+
+    if collide:
+        monkeypatch.setattr(latest_module, "key_hash", lambda key: F.lit(7).cast("bigint"))
+    changes = _changes(
+        engine,
+        [
+            ("c1", "silver", 1),
+            ("c1", "gold", 1),  # the same time: "gold" sorts first
+            ("c1", "gold", 2),  # unchanged: no version
+            ("c1", "bronze", 4),
+            ("c2", "none", 2),
+            ("c2", "none", 2),  # delivered twice
+            ("c3", None, 3),
+        ],
+    )
+    rows = sorted(
+        (r.id, r.tier, r.valid_from.day, r.valid_to.day if r.valid_to else None, r.is_current)
+        for r in build_history(changes, SPEC).collect()
+    )
+    assert rows == [
+        ("c1", "bronze", 4, None, True),
+        ("c1", "gold", 1, 4, False),
+        ("c2", "none", 2, None, True),
+        ("c3", None, 3, None, True),
+    ]
 
 
 def test_local_tables_are_standard_delta(lake, engine):

@@ -72,13 +72,18 @@ def repeated_key_hashes(df: DataFrame, key: list[str]) -> tuple[DataFrame, DataF
     return hashed, hashed.groupBy("_key_hash").count().filter(F.col("count") > 1).select("_key_hash")
 
 
-def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
-    """`latest` for events, whose key repeats only when an event is delivered more than once: the key hashes seen
-    more than once are found first, the rows of the others pass as they are, and the window ranks only the rows of
-    a repeated hash, by the key itself (two keys that share a hash each keep their row)."""
+def one_per_key(df: DataFrame, key: list[str], pick: Callable[[DataFrame], DataFrame]) -> DataFrame:
+    """One row per key where keys rarely repeat: the key hashes seen more than once are found first, the rows of the
+    others pass as they are, and `pick` (a window by the key itself) chooses among the rows of a repeated hash only,
+    so two keys that share a hash each keep their row."""
     hashed, repeated = repeated_key_hashes(df, key)
     repeats, once = split_by_keys(hashed, repeated, ["_key_hash"])
-    return once.drop("_key_hash").unionByName(latest(repeats.drop("_key_hash"), key, order))
+    return once.drop("_key_hash").unionByName(pick(repeats.drop("_key_hash")))
+
+
+def latest_event(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
+    """`latest` for events, whose key repeats only when an event is delivered more than once (`one_per_key`)."""
+    return one_per_key(df, key, lambda rows: latest(rows, key, order))
 
 
 def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], order: str) -> DataFrame:

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
+from retailflow.workloads.runtime.latest import one_per_key
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.tables import Lakehouse
 
@@ -49,12 +50,13 @@ def build_history(changes: DataFrame, spec: Scd2Spec) -> DataFrame:
         *[F.col(c).asc_nulls_last() for c in (*spec.tracked, *spec.attributes)]
     )
     ordered = Window.partitionBy(*key).orderBy(F.col(spec.sequence))
-    deduped = (
-        changes.select(*spec.change_columns)
-        .withColumn("_n", F.row_number().over(one_per_sequence))
-        .filter(F.col("_n") == 1)
-        .drop("_n")
-    )
+
+    def first_by_attributes(rows: DataFrame) -> DataFrame:
+        return rows.withColumn("_n", F.row_number().over(one_per_sequence)).filter(F.col("_n") == 1).drop("_n")
+
+    # A key rarely has two changes at one time, so only those are ranked: every window pass over the changes costs
+    # about a second at scale 10 on the local engine (docs/performance.md).
+    deduped = one_per_key(changes.select(*spec.change_columns), [*spec.key, spec.sequence], first_by_attributes)
     signature = F.sha2(F.to_json(F.struct(*[F.col(c) for c in spec.tracked])), 256)
     versions = (
         deduped.withColumn("_signature", signature)
