@@ -424,11 +424,32 @@ def test_utf8_gate_across_chunk_boundaries(tmp_path):
         (tmp_path / name).write_bytes(content)
         files.append(RawFile(str(tmp_path / name), len(content), "2026-01-01"))
     gate = gate_files(files, binary=False)
-    assert [Path(raw.path).name for raw, _line in gate.readable] == ["split.txt"]
+    assert [Path(readable.raw.path).name for readable in gate.readable] == ["split.txt"]
     reasons = {Path(raw.path).name: reason for raw, reason, _preview in gate.rejected}
     assert reasons["cut.txt"].startswith("not valid UTF-8")
     assert reasons["late.txt"] == f"not valid UTF-8 at byte {2 + head + chunk}: invalid start byte"
     assert reasons["tail.txt"].startswith("truncated UTF-8 sequence at the end of the file")
+
+
+def test_utf8_gate_finds_a_byte_order_mark_anywhere(tmp_path):
+    """The gate tells the parser which files hold a byte-order mark, so only their lines are searched for one: a
+    mark at the start, one split across the boundary of two chunks far into the file, none in an ASCII file, and
+    none in a file whose other characters are not ASCII."""
+    head = 1 << 20
+    mark = "\ufeff".encode()
+    cases = {
+        "first.jsonl": mark + b'{"a": 1}\n',
+        "split.jsonl": b"a" * (head - 1) + mark + b"\n" + b"b" * 10,
+        "ascii.jsonl": b'{"a": 1}\n' * 10,
+        "euro.jsonl": '{"a": "€"}\n'.encode() * 10,
+    }
+    files = []
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        files.append(RawFile(str(tmp_path / name), len(content), "2026-01-01"))
+    gate = gate_files(files, binary=False)
+    marks = {Path(readable.raw.path).name: readable.byte_order_mark for readable in gate.readable}
+    assert marks == {"first.jsonl": True, "split.jsonl": True, "ascii.jsonl": False, "euro.jsonl": False}
 
 
 def test_fail_expectation_names_the_rule_and_a_row(engine):

@@ -100,10 +100,14 @@ def test_a_csv_byte_order_mark_and_a_quoted_line_break_lose_nothing(lake, tmp_pa
 
 
 def test_a_json_byte_order_mark_is_not_a_malformed_line(lake, tmp_path):
+    """A mark at the start of a file, and one inside a file made of two exports joined (the second's mark starts a
+    line), are taken off; a file without one loads beside them."""
     raw = tmp_path / "raw"
     land(raw, "orders", "a.jsonl", ("\ufeff" + order("O1") + "\n" + order("O2") + "\n").encode())
+    land(raw, "orders", "b.jsonl", (order("O3") + "\n" + "\ufeff" + order("O4") + "\n").encode())
+    land(raw, "orders", "c.jsonl", order("O5") + "\n")
     ingestor(lake, raw).ingest(ORDERS)
-    assert bronze_ids(lake) == ["O1", "O2"] and lake.read(QUARANTINE).count() == 0
+    assert bronze_ids(lake) == ["O1", "O2", "O3", "O4", "O5"] and lake.read(QUARANTINE).count() == 0
 
 
 @pytest.mark.parametrize("damage", ["empty", "cut off"])

@@ -170,8 +170,18 @@ def _list_file(path: Path, day: str, files: list[RawFile], not_loaded: list[tupl
 
 
 @dataclass(frozen=True)
+class ReadableFile:
+    """A file the gate let through, with what its bytes told: its first line (a CSV file's header), and whether
+    it holds a byte-order mark (U+FEFF) anywhere; only then are its lines parsed with the mark taken off."""
+
+    raw: RawFile
+    first_line: str
+    byte_order_mark: bool
+
+
+@dataclass(frozen=True)
 class GateResult:
-    readable: list[tuple[RawFile, str]]  # file, its first line (the CSV header)
+    readable: list[ReadableFile]
     rejected: list[tuple[RawFile, str, str]]  # file, reason, raw preview
     vanished: list[RawFile]  # gone since listing, or still being written (its size changed): retried next run
 
@@ -194,14 +204,14 @@ def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
                     if problem:
                         rejected.append((raw, f"unreadable Parquet file: {problem}", ""))
                     else:
-                        readable.append((raw, ""))
+                        readable.append(ReadableFile(raw, "", False))
                     continue
-                first_line, error = _utf8_check(handle, head)
+                first_line, error, byte_order_mark = _utf8_check(handle, head)
                 if error:
                     preview = head[:RAW_PREVIEW_CHARS].decode("utf-8", errors="replace")
                     rejected.append((raw, error, preview))
                 else:
-                    readable.append((raw, first_line))
+                    readable.append(ReadableFile(raw, first_line, byte_order_mark))
         except FileNotFoundError:
             vanished.append(raw)
         except OSError as err:
@@ -209,27 +219,29 @@ def gate_files(files: Sequence[RawFile], binary: bool) -> GateResult:
     return GateResult(readable, rejected, vanished)
 
 
-def _utf8_check(handle: BinaryIO, head: bytes) -> tuple[str, str | None]:
-    """The first line of a text file whose first bytes are `head` (the rest still to read from `handle`), and what
-    makes it invalid UTF-8 (None: valid). A chunk of pure ASCII with no sequence pending from the chunk before is
-    valid as it is, and is not decoded (most RAW files are ASCII: the check then reads at memory speed)."""
+def _utf8_check(handle: BinaryIO, head: bytes) -> tuple[str, str | None, bool]:
+    """The first line of a text file whose first bytes are `head` (the rest still to read from `handle`), what
+    makes it invalid UTF-8 (None: valid), and whether it holds a byte-order mark. A chunk of pure ASCII with no
+    sequence pending from the chunk before is valid as it is, holds no mark, and is not decoded (most RAW files are
+    ASCII: the check then reads at memory speed)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    chunk, offset, first_line = head, 0, ""
+    chunk, offset, first_line, byte_order_mark = head, 0, "", False
     while chunk:
         if offset == 0 or decoder.getstate()[0] or not chunk.isascii():
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as err:
-                return first_line, f"not valid UTF-8 at byte {offset + err.start}: {err.reason}"
+                return first_line, f"not valid UTF-8 at byte {offset + err.start}: {err.reason}", byte_order_mark
             if offset == 0:
                 first_line = text.split("\n", 1)[0].rstrip("\r")
+            byte_order_mark = byte_order_mark or BYTE_ORDER_MARK in text
         offset += len(chunk)
         chunk = handle.read(1 << 22)
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as err:
-        return first_line, f"truncated UTF-8 sequence at the end of the file: {err.reason}"
-    return first_line, None
+        return first_line, f"truncated UTF-8 sequence at the end of the file: {err.reason}", byte_order_mark
+    return first_line, None, byte_order_mark
 
 
 def _parquet_problem(handle: BinaryIO, size: int) -> str | None:
@@ -354,16 +366,21 @@ def _rescued(unknown_keys: SparkColumn, as_map: SparkColumn, names: Sequence[str
     return rescued.otherwise(F.to_json(F.map_filter(as_map, lambda key, _value: ~key.isin(names))))
 
 
-def parse_json_lines(lines: DataFrame, spec: SourceSpec, max_line_bytes: int) -> DataFrame:
+def parse_json_lines(
+    lines: DataFrame, spec: SourceSpec, max_line_bytes: int, byte_order_marks: bool = True
+) -> DataFrame:
     """`lines` has `value`, `_source_file`; returns the schema's fields, `_rescued_data`, `_raw`, `_reason`.
 
     One typed parse of each line, plus its list of top-level keys (cheap): no keys means not a JSON object; a key
     whose field parsed to null while the line has a value for it is a wrong type; keys outside the schema are
     rescued (`_rescued`). The costlier string-map parse runs only for the rare rows that need it (an unknown key no
-    path can read, or telling an object followed by junk from an object without known fields)."""
+    path can read, or telling an object followed by junk from an object without known fields). A line's leading
+    byte-order mark is taken off where `byte_order_marks` says the lines may hold one (the gate knows, per file):
+    the regular expression costs about a tenth of the parse (docs/performance.md)."""
     names = spec.schema.fieldNames()
     oversized = F.octet_length("value") > max_line_bytes
-    lines = lines.withColumn("value", F.regexp_replace("value", "^" + BYTE_ORDER_MARK, ""))
+    if byte_order_marks:
+        lines = lines.withColumn("value", F.regexp_replace("value", "^" + BYTE_ORDER_MARK, ""))
     frame = lines.select(
         "value",
         "_source_file",
@@ -589,10 +606,11 @@ class Ingestor:
         result.skipped_vanished += [f.path for f in gate.vanished]
         now = utcnow()
         frames, unreadable = [], []
-        for raw, line in gate.readable:
+        for readable in gate.readable:
+            raw = readable.raw
             try:
                 frames.append(
-                    self._parse_file(spec, raw, line).withColumn(
+                    self._parse_file(spec, readable).withColumn(
                         "ingestion_date", F.lit(dt.date.fromisoformat(raw.ingestion_date))
                     )
                 )
@@ -656,13 +674,14 @@ class Ingestor:
         result.rows_quarantined += sum(quarantined.values())
         result.rows_in = result.rows_loaded + result.rows_quarantined
 
-    def _parse_file(self, spec: SourceSpec, raw: RawFile, first_line: str) -> DataFrame:
+    def _parse_file(self, spec: SourceSpec, readable: ReadableFile) -> DataFrame:
+        path = readable.raw.path
         if spec.format == "parquet":
-            return parse_parquet(self._read_parquet(raw.path), spec, raw.path)
-        lines = self._read_lines(raw.path).withColumn("_source_file", F.lit(raw.path))
+            return parse_parquet(self._read_parquet(path), spec, path)
+        lines = self._read_lines(path).withColumn("_source_file", F.lit(path))
         if spec.format == "json":
-            return parse_json_lines(lines, spec, self.max_line_bytes)
-        return parse_csv_lines(lines, spec, first_line, self.max_line_bytes)
+            return parse_json_lines(lines, spec, self.max_line_bytes, readable.byte_order_mark)
+        return parse_csv_lines(lines, spec, readable.first_line, self.max_line_bytes)
 
     def _read_lines(self, path: str) -> DataFrame:
         """A text file's lines (`value`). Engines read a path as a glob pattern, so a name with glob characters
