@@ -25,7 +25,14 @@ from retailflow.workloads.runtime.expectations import (
     references,
     unique,
 )
-from retailflow.workloads.runtime.ingest import Ingestor, RawFile, SourceSpec, batches_of, gate_files
+from retailflow.workloads.runtime.ingest import (
+    GateResult,
+    Ingestor,
+    RawFile,
+    SourceSpec,
+    batches_of,
+    gate_files,
+)
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2, build_history
@@ -407,6 +414,15 @@ def test_csv_with_quotes_ragged_lines_and_bad_files(lake, tmp_path):
     assert result.rows_loaded == 2 and result.rows_quarantined == 5
 
 
+def gate_text_files(folder: Path, contents: dict[str, bytes]) -> GateResult:
+    """The gate's verdict on text files written to `folder` with `contents` (name -> bytes)."""
+    files = []
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+        files.append(RawFile(str(folder / name), len(content), "2026-01-01"))
+    return gate_files(files, binary=False)
+
+
 def test_utf8_gate_across_chunk_boundaries(tmp_path):
     """The gate reads 1 MiB, then 4 MiB chunks and skips decoding pure-ASCII chunks: a character split across a
     chunk boundary is valid, a sequence cut off by an ASCII chunk or by the end of the file is not, and an invalid
@@ -419,11 +435,7 @@ def test_utf8_gate_across_chunk_boundaries(tmp_path):
         "late.txt": b"x\n" + b"a" * (head + chunk) + b"\xff" + b"a" * 10,
         "tail.txt": b"a" * (head + 10) + euro[:2],
     }
-    files = []
-    for name, content in cases.items():
-        (tmp_path / name).write_bytes(content)
-        files.append(RawFile(str(tmp_path / name), len(content), "2026-01-01"))
-    gate = gate_files(files, binary=False)
+    gate = gate_text_files(tmp_path, cases)
     assert [Path(readable.raw.path).name for readable in gate.readable] == ["split.txt"]
     reasons = {Path(raw.path).name: reason for raw, reason, _preview in gate.rejected}
     assert reasons["cut.txt"].startswith("not valid UTF-8")
@@ -443,11 +455,7 @@ def test_utf8_gate_finds_a_byte_order_mark_anywhere(tmp_path):
         "ascii.jsonl": b'{"a": 1}\n' * 10,
         "euro.jsonl": '{"a": "€"}\n'.encode() * 10,
     }
-    files = []
-    for name, content in cases.items():
-        (tmp_path / name).write_bytes(content)
-        files.append(RawFile(str(tmp_path / name), len(content), "2026-01-01"))
-    gate = gate_files(files, binary=False)
+    gate = gate_text_files(tmp_path, cases)
     marks = {Path(readable.raw.path).name: readable.byte_order_mark for readable in gate.readable}
     assert marks == {"first.jsonl": True, "split.jsonl": True, "ascii.jsonl": False, "euro.jsonl": False}
 
