@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import Versions, latest, latest_event, latest_version
+from retailflow.workloads.runtime.latest import Versions, first_per_group, latest, latest_event, latest_version
 
 MONEY = "decimal(18,2)"
 
@@ -59,8 +58,7 @@ def clean_customer_changes(bronze: DataFrame) -> DataFrame:
 
 def customers(changes: DataFrame) -> DataFrame:
     """The current state of each customer."""
-    window = Window.partitionBy("customer_id").orderBy(F.col("updated_at").desc())
-    return changes.withColumn("_rank", F.row_number().over(window)).filter("_rank = 1").drop("_rank", "change_date")
+    return first_per_group(changes, [F.col("customer_id")], [F.col("updated_at").desc()]).drop("change_date")
 
 
 ORDER_VERSIONS = Versions((("order_id", lambda: F.trim("order_id")),), lambda: utc("updated_at"))

@@ -15,12 +15,17 @@ from pyspark.sql.window import Window
 from retailflow.workloads.runtime.joins import join
 
 
+def first_per_group(df: DataFrame, group: list[Column], order: list[Column]) -> DataFrame:
+    """The first row of each group by `order`: a `row_number` kept at 1, the form an engine with a top-N window rule
+    (the local one, `LOCAL_ENGINE_SETTINGS`) runs as a top-1 per group instead of a sort of every row."""
+    window = Window.partitionBy(*group).orderBy(*order)
+    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
+
+
 def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
     """One row per key: the last by `order` (ties broken by the bronze batch, then the source file)."""
-    window = Window.partitionBy(*key).orderBy(
-        *[o.desc() for o in order], F.col("_ingestion_ts").desc(), F.col("_source_file").desc()
-    )
-    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
+    last_first = [*[o.desc() for o in order], F.col("_ingestion_ts").desc(), F.col("_source_file").desc()]
+    return first_per_group(df, [F.col(k) for k in key], last_first)
 
 
 def renamed_keys(keys: DataFrame, key: list[str], prefix: str) -> DataFrame:
@@ -92,9 +97,8 @@ def upsert_latest(current: DataFrame, candidates: DataFrame, key: list[str], ord
     the candidates touch are ranked; the other current rows pass as they are."""
     contenders, untouched = split_by_keys(current, candidates.select(*key).distinct(), key)
     both = contenders.withColumn("_candidate", F.lit(0)).unionByName(candidates.withColumn("_candidate", F.lit(1)))
-    window = Window.partitionBy(*key).orderBy(F.col(order).desc(), F.col("_candidate").desc())
-    ranked = both.withColumn("_rank", F.row_number().over(window))
-    return untouched.unionByName(ranked.filter(F.col("_rank") == 1).drop("_rank", "_candidate"))
+    winners = first_per_group(both, [F.col(k) for k in key], [F.col(order).desc(), F.col("_candidate").desc()])
+    return untouched.unionByName(winners.drop("_candidate"))
 
 
 @dataclass(frozen=True)

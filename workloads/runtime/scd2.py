@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import one_per_key
+from retailflow.workloads.runtime.latest import first_per_group, one_per_key
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.tables import Lakehouse
 
@@ -46,13 +46,11 @@ class Scd2Spec:
 def build_history(changes: DataFrame, spec: Scd2Spec) -> DataFrame:
     """Changes (key, tracked, attributes, sequence) -> versions with validity, current flag and surrogate key."""
     key = [F.col(k) for k in spec.key]
-    one_per_sequence = Window.partitionBy(*key, F.col(spec.sequence)).orderBy(
-        *[F.col(c).asc_nulls_last() for c in (*spec.tracked, *spec.attributes)]
-    )
     ordered = Window.partitionBy(*key).orderBy(F.col(spec.sequence))
+    by_attributes = [F.col(c).asc_nulls_last() for c in (*spec.tracked, *spec.attributes)]
 
     def first_by_attributes(rows: DataFrame) -> DataFrame:
-        return rows.withColumn("_n", F.row_number().over(one_per_sequence)).filter(F.col("_n") == 1).drop("_n")
+        return first_per_group(rows, [*key, F.col(spec.sequence)], by_attributes)
 
     # A key rarely has two changes at one time, so only those are ranked: every window pass over the changes costs
     # about a second at scale 10 on the local engine (docs/performance.md).
