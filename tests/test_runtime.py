@@ -659,6 +659,20 @@ def test_engine_settings_do_not_override_the_environment(monkeypatch):
     assert all(environment[k] == v for k, v in LOCAL_ENGINE_SETTINGS.items() if k != setting)
 
 
+def test_a_first_row_per_group_window_runs_as_a_sort_the_engine_can_spill(engine, capsys):
+    """`first_per_group` must sort (a sort spills past the engine's memory pool): the local engine's per-group top-N
+    operator keeps each group's first row in memory, unspilled, and ran out of the pool over silver orders' keys."""
+    from retailflow.workloads.runtime.latest import first_per_group
+
+    rows = engine.spark.range(100).select((F.col("id") % 7).alias("k"), F.col("id").alias("v"))
+    first = first_per_group(rows, [F.col("k")], [F.col("v").desc()])
+    first.explain()
+    plan = capsys.readouterr().out
+    assert "SortExec" in plan and "PartitionedTopK" not in plan
+    kept = sorted((r.k, r.v) for r in first.collect())
+    assert kept == [(0, 98), (1, 99), (2, 93), (3, 94), (4, 95), (5, 96), (6, 97)]
+
+
 def _children() -> set[int]:
     """Our live child processes (the local engine runs as one)."""
     import psutil

@@ -235,14 +235,12 @@ def _stop(server: SailServerProcess, spark: SparkSession) -> None:
 # - Query operators share a bounded memory pool and spill to disk beyond it.
 # - The allocator returns memory freed for 100 ms to the system, so a task's peak does not hold what its earlier
 #   operators freed.
-# - "Latest row per key" windows (row_number = 1) run as a per-key top-1 instead of a full sort.
 # - A hash join builds its table from its left input, always (`runtime.joins` puts the lookup side there): with the
 #   inputs swapped by statistics, the build side depended on how many files a table happened to be written in.
 LOCAL_ENGINE_SETTINGS = {
     "SAIL_RUNTIME__MEMORY_POOL__TYPE": "fair",
     "SAIL_RUNTIME__MEMORY_POOL__FAIR__MAX_SIZE": str(768 << 20),
     "MIMALLOC_PURGE_DELAY": "100",
-    "SAIL_OPTIMIZER__ENABLE_WINDOW_TOPN": "true",
     "SAIL_OPTIMIZER__ENABLE_JOIN_SWAP": "false",
 }
 LOCAL_CAPABILITIES = Capabilities(table_maintenance=False, row_level_merge=False)
