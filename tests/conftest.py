@@ -27,6 +27,26 @@ def engine():
     active.close()
 
 
+@pytest.fixture(params=[None, 1, 1024], ids=["a partition per key", "every key in one bucket", "1024 buckets"])
+def window_form(request, engine):
+    """The session's windows over each key's rows in each form (`runtime.group_window`): one window partition per
+    key (as on Spark), every key in one hash bucket (each row told from its neighbour by its key alone), and the
+    local engine's buckets. The session's setting is restored after the test."""
+    from retailflow.workloads.runtime.group_window import GROUP_BUCKETS
+
+    conf = engine.spark.conf
+    before = conf.get(GROUP_BUCKETS, None)
+    if request.param is None:
+        conf.unset(GROUP_BUCKETS)
+    else:
+        conf.set(GROUP_BUCKETS, str(request.param))
+    yield request.param
+    if before is None:
+        conf.unset(GROUP_BUCKETS)
+    else:
+        conf.set(GROUP_BUCKETS, before)
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory) -> Path:
     """dev, stg, prod and a feature stack, synthesized once into a temporary cdktf.out."""

@@ -579,7 +579,7 @@ def test_scd2_out_of_order_and_idempotent(lake, engine, merge):
 
 
 @pytest.mark.parametrize("collide", [False, True], ids=["hashed", "every-key-one-hash"])
-def test_scd2_history_keeps_one_change_per_key_and_time(engine, monkeypatch, collide):
+def test_scd2_history_keeps_one_change_per_key_and_time(engine, monkeypatch, collide, window_form):
     """Two changes of a key at one time: the first by its attributes stays (as a window over every change would
     keep it). Only the times of repeated key hashes are ranked, so keys that share a hash each keep their row."""
     import retailflow.workloads.runtime.latest as latest_module
@@ -659,7 +659,59 @@ def test_engine_settings_do_not_override_the_environment(monkeypatch):
     assert all(environment[k] == v for k, v in LOCAL_ENGINE_SETTINGS.items() if k != setting)
 
 
-def test_a_first_row_per_group_window_runs_as_a_sort_the_engine_can_spill(engine, capsys):
+def test_a_group_window_gives_each_groups_first_row_and_its_neighbours_in_every_form(engine, window_form):
+    """Groups of two columns, nulls among them (a null groups with a null), of one to three rows."""
+    from retailflow.workloads.runtime.group_window import GroupWindow
+
+    rows = [
+        ("x", 1, 3, "x1-3"),
+        ("x", 1, 1, "x1-1"),
+        ("x", 1, 2, "x1-2"),
+        ("x", 2, 1, "x2-1"),
+        ("x", None, 6, "xN-6"),
+        ("x", None, 5, "xN-5"),
+        (None, None, 2, "NN-2"),
+        (None, None, 1, "NN-1"),
+        (None, 1, 7, "N1-7"),
+    ]
+    df = engine.spark.createDataFrame(rows, "a string, b int, t int, v string")
+    window = GroupWindow.of(df, [F.col("a"), F.col("b")], [F.col("t")])
+    assert window.buckets == window_form
+    assert sorted(r.v for r in window.first_rows(df).collect()) == ["N1-7", "NN-1", "x1-1", "x2-1", "xN-5"]
+    neighbours = df.select("v", window.previous(F.col("v")).alias("before"), window.next(F.col("v")).alias("after"))
+    assert sorted((r.v, r.before, r.after) for r in neighbours.collect()) == [
+        ("N1-7", None, None),
+        ("NN-1", None, "NN-2"),
+        ("NN-2", "NN-1", None),
+        ("x1-1", None, "x1-2"),
+        ("x1-2", "x1-1", "x1-3"),
+        ("x1-3", "x1-2", None),
+        ("x2-1", None, None),
+        ("xN-5", None, "xN-6"),
+        ("xN-6", "xN-5", None),
+    ]
+
+
+def test_the_local_engine_sets_its_window_buckets_and_a_setting_that_is_not_a_count_is_refused_by_name(engine):
+    from retailflow.local.engine import LOCAL_GROUP_BUCKETS
+    from retailflow.workloads.runtime.group_window import GROUP_BUCKETS, group_buckets
+
+    assert group_buckets(engine.spark.range(1)) == LOCAL_GROUP_BUCKETS == 1024
+    conf = engine.spark.conf
+    before = conf.get(GROUP_BUCKETS, None)
+    try:
+        for value in ("0", "lots", "-4"):
+            conf.set(GROUP_BUCKETS, value)
+            with pytest.raises(ValueError, match=f"session setting {GROUP_BUCKETS}: '{value}' is not a positive"):
+                group_buckets(engine.spark.range(1))
+    finally:
+        if before is None:
+            conf.unset(GROUP_BUCKETS)
+        else:
+            conf.set(GROUP_BUCKETS, before)
+
+
+def test_a_first_row_per_group_window_runs_as_a_sort_the_engine_can_spill(engine, capsys, window_form):
     """`first_per_group` must sort (a sort spills past the engine's memory pool): the local engine's per-group top-N
     operator keeps each group's first row in memory, unspilled, and ran out of the pool over silver orders' keys."""
     from retailflow.workloads.runtime.latest import first_per_group

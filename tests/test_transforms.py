@@ -330,7 +330,7 @@ def test_products_inventory_clickstream_store_sales_and_stores(spark):
     ]
 
 
-def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(spark):
+def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(spark, window_form):
     schema = "store_id string, store_name string, reported_at timestamp"
     current = spark.createDataFrame(
         [
@@ -359,7 +359,7 @@ def test_upsert_latest_keeps_the_newest_row_per_key_and_a_candidate_wins_a_tie(s
     assert merged.columns == ["store_id", "store_name", "reported_at"]
 
 
-def test_latest_version_and_latest_event_keep_the_row_the_window_keeps(spark):
+def test_latest_version_and_latest_event_keep_the_row_the_window_keeps(spark, window_form):
     """The two narrowed deduplications pick the row `latest` picks: the greatest order, then the latest batch,
     then the last source file; a key whose every order is null, and a null key, keep one row."""
     schema = "k string, ts timestamp, v string, _ingestion_ts timestamp, _source_file string"

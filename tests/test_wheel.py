@@ -33,6 +33,7 @@ WHEEL_FILES = {
             "entrypoint",
             "expectations",
             "graph",
+            "group_window",
             "ingest",
             "joins",
             "landing",

@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retailflow.local.task_rises import TaskRises
 from retailflow.workloads.runtime.engine import Capabilities, Engine
+from retailflow.workloads.runtime.group_window import GROUP_BUCKETS
 from retailflow.workloads.runtime.runner import TaskHost
 
 if TYPE_CHECKING:
@@ -244,6 +245,10 @@ LOCAL_ENGINE_SETTINGS = {
     "SAIL_OPTIMIZER__ENABLE_JOIN_SWAP": "false",
 }
 LOCAL_CAPABILITIES = Capabilities(table_maintenance=False, row_level_merge=False)
+# Windows over each key's rows are partitioned by 1,024 hash buckets of the key (`runtime.group_window`): the engine
+# pays for every window partition, and one per key cost silver orders 1.1-2.4 s at scale 10 (256 to 8,192 buckets
+# alike, docs/performance.md).
+LOCAL_GROUP_BUCKETS = 1024
 # The local Delta writer hands the Parquet writer its rows in chunks of `writeBatchSize` rows (1,024 by default),
 # and builds each file in memory until it reaches `targetFileSize` (100 MiB by default, more than any file of ours):
 # a write held all of its files whole until it ended. In chunks of 8,192 rows and files of at most 8 MiB, the
@@ -258,6 +263,7 @@ def _server_environment(scratch: Path) -> dict[str, str]:
 def _session(url: str) -> SparkSession:
     spark = SparkSession.builder.remote(url).create()  # never an existing session of another engine
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set(GROUP_BUCKETS, str(LOCAL_GROUP_BUCKETS))
     return spark
 
 

@@ -10,17 +10,14 @@ from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.window import Window
 
+from retailflow.workloads.runtime.group_window import GroupWindow
 from retailflow.workloads.runtime.joins import join
 
 
 def first_per_group(df: DataFrame, group: list[Column], order: list[Column]) -> DataFrame:
-    """The first row of each group by `order`: a `row_number` kept at 1 (`== 1`), which the local engine runs as a
-    sort that spills to disk. Kept at `<= 1` with its top-N rule on, it would hold every group's first row in memory,
-    unspilled: over silver orders' 1.14M keys at scale 10 that ran out of its pool (docs/performance.md)."""
-    window = Window.partitionBy(*group).orderBy(*order)
-    return df.withColumn("_rank", F.row_number().over(window)).filter(F.col("_rank") == 1).drop("_rank")
+    """The first row of each group by `order` (`GroupWindow`: the window form the engine runs well)."""
+    return GroupWindow.of(df, group, order).first_rows(df)
 
 
 def latest(df: DataFrame, key: list[str], order: list[Column]) -> DataFrame:
