@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,24 +29,33 @@ def engine():
     active.close()
 
 
+@contextmanager
+def group_buckets_set(spark, value: int | str | None) -> Iterator[None]:
+    """The session's window bucket setting (`runtime.group_window`) set to `value` (None: unset) while the block
+    runs, and restored after it."""
+    from retailflow.workloads.runtime.group_window import GROUP_BUCKETS
+
+    def put(setting: str | None) -> None:
+        if setting is None:
+            spark.conf.unset(GROUP_BUCKETS)
+        else:
+            spark.conf.set(GROUP_BUCKETS, setting)
+
+    before = spark.conf.get(GROUP_BUCKETS, None)
+    put(None if value is None else str(value))
+    try:
+        yield
+    finally:
+        put(before)
+
+
 @pytest.fixture(params=[None, 1, 1024], ids=["a partition per key", "every key in one bucket", "1024 buckets"])
 def window_form(request, engine):
     """The session's windows over each key's rows in each form (`runtime.group_window`): one window partition per
     key (as on Spark), every key in one hash bucket (each row told from its neighbour by its key alone), and the
     local engine's buckets. The session's setting is restored after the test."""
-    from retailflow.workloads.runtime.group_window import GROUP_BUCKETS
-
-    conf = engine.spark.conf
-    before = conf.get(GROUP_BUCKETS, None)
-    if request.param is None:
-        conf.unset(GROUP_BUCKETS)
-    else:
-        conf.set(GROUP_BUCKETS, str(request.param))
-    yield request.param
-    if before is None:
-        conf.unset(GROUP_BUCKETS)
-    else:
-        conf.set(GROUP_BUCKETS, before)
+    with group_buckets_set(engine.spark, request.param):
+        yield request.param
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import group_buckets_set
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, IntegerType, LongType, StringType, TimestampType
 
@@ -697,18 +698,11 @@ def test_the_local_engine_sets_its_window_buckets_and_a_setting_that_is_not_a_co
     from retailflow.workloads.runtime.group_window import GROUP_BUCKETS, group_buckets
 
     assert group_buckets(engine.spark.range(1)) == LOCAL_GROUP_BUCKETS == 1024
-    conf = engine.spark.conf
-    before = conf.get(GROUP_BUCKETS, None)
-    try:
-        for value in ("0", "lots", "-4"):
-            conf.set(GROUP_BUCKETS, value)
+    for value in ("0", "lots", "-4"):
+        with group_buckets_set(engine.spark, value):
             with pytest.raises(ValueError, match=f"session setting {GROUP_BUCKETS}: '{value}' is not a positive"):
                 group_buckets(engine.spark.range(1))
-    finally:
-        if before is None:
-            conf.unset(GROUP_BUCKETS)
-        else:
-            conf.set(GROUP_BUCKETS, before)
+    assert group_buckets(engine.spark.range(1)) == LOCAL_GROUP_BUCKETS
 
 
 def test_a_first_row_per_group_window_runs_as_a_sort_the_engine_can_spill(engine, capsys, window_form):
