@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retailflow.benchmarks import duckdb_reference, paper
+from retailflow.benchmarks.usage import Usage, measuring
 from retailflow.project import project_root
 
 ROOT = project_root()
@@ -64,36 +66,43 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     stdout: str
+    usage: Usage
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Wall time, and the peak RSS of the process tree (the JVM is a child of its Python driver), sampled every
-    100 ms."""
+    """Wall time, the peak RSS of the process tree (the JVM is a child of its Python driver), sampled every
+    100 ms, and its CPU-seconds."""
     import psutil
 
     os.sync()  # the previous step's written files are on disk, so their writeback does not land in this timing
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
-    )
-    output: dict[str, str] = {}
-    reader = threading.Thread(target=lambda: output.update(zip(("out", "err"), process.communicate(), strict=True)))
-    reader.start()
-    peak, root = 0, psutil.Process(process.pid)
-    while reader.is_alive():
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        reader.join(0.1)
-    seconds = time.perf_counter() - started
+    with measuring("children") as usage:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        output: dict[str, str] = {}
+        reader = threading.Thread(target=lambda: output.update(zip(("out", "err"), process.communicate(), strict=True)))
+        reader.start()
+        peak, root = 0, psutil.Process(process.pid)
+        while reader.is_alive():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            reader.join(0.1)
+        seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(
             f"{' '.join(command)} failed ({process.returncode}): {output.get('err', '')[-1500:]}\n"
             f"{output.get('out', '')[-3000:]}"  # a run's JSON summary names the failed tasks and their errors
         )
-    return Measured(seconds, peak / 2**20, output.get("out", ""))
+    return Measured(seconds, peak / 2**20, output.get("out", ""), usage)
 
 
 def machine() -> dict[str, Any]:
@@ -108,6 +117,18 @@ def machine() -> dict[str, Any]:
         "java": subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0],
         **packages,
     }
+
+
+def warm(raw: Path) -> None:
+    """Every RAW file read once, so a timed run starts with them in the page cache as far as the machine holds
+    them. This machine keeps about 6 GB of files cached whatever its free memory, and its disk's speed swings: an
+    orders path that found the RAW evicted spent 130 s in `bronze_orders` (22 s warm), its cores idle 61% of the run,
+    while the DuckDB reference after it read what that run had just brought back into the cache."""
+    for path in sorted(raw.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                while handle.read(8 << 20):
+                    pass
 
 
 def run_pipeline(
@@ -202,6 +223,16 @@ def generate_raw(raw: Path, scale: float, days: int) -> dict[str, Any]:
     }
 
 
+def usage_figures(prefix: str, runs: list[Usage]) -> dict[str, Any]:
+    """The CPU-seconds of `runs` (median, and each run) and the share of the machine's CPU time idle or waiting on
+    the disk during each, as report fields named with `prefix`."""
+    return {
+        f"{prefix}cpu_seconds": round(statistics.median(u.cpu_seconds for u in runs), 2),
+        f"{prefix}cpu_seconds_runs": [round(u.cpu_seconds, 2) for u in runs],
+        f"{prefix}idle_share_runs": [None if u.idle_share is None else round(u.idle_share, 3) for u in runs],
+    }
+
+
 def bronze_rows(summary: dict[str, Any]) -> int:
     """The RAW rows a run's summary says its bronze tasks read."""
     return sum(t["rows_in"] for t in summary["tasks"] if t["task"].startswith("bronze_"))
@@ -237,16 +268,23 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     run_pipeline(raw, lake_incremental, to_date=seven_days)
     lake_incremental.rename(lake_seven_days)
     fulls, increments, orders_runs, references = [], [], [], []
+    reference_usage: list[Usage] = []
     for _ in range(repeat):
         shutil.rmtree(lake, ignore_errors=True)
+        warm(raw)
         fulls.append(run_pipeline(raw, lake))
         shutil.rmtree(lake_incremental, ignore_errors=True)
         shutil.copytree(lake_seven_days, lake_incremental)
+        warm(raw)
         increments.append(run_pipeline(raw, lake_incremental))
         shutil.rmtree(lake_orders, ignore_errors=True)
+        warm(raw)
         orders_runs.append(run_pipeline(raw, lake_orders, only=ORDERS_PATH))
         os.sync()
-        references.append(duckdb_reference.run(raw, out=work / "duckdb"))
+        warm(raw)
+        with measuring("self") as used:  # the reference runs in this process, on its own threads
+            references.append(duckdb_reference.run(raw, out=work / "duckdb"))
+        reference_usage.append(used)
     full, summary = median_run(fulls)
     tasks = {t["task"]: t for t in summary["tasks"]}
     rows_in = bronze_rows(summary)
@@ -260,6 +298,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         "orders_path_seconds": round(orders_path, 2),
         "orders_path_seconds_runs": [round(m.seconds, 2) for m, _ in orders_runs],
         "orders_path_peak_rss_mb": round(max(m.peak_rss_mb for m, _ in orders_runs)),
+        **usage_figures("orders_path_", [m.usage for m, _ in orders_runs]),
+        **usage_figures("", [m.usage for m, _ in fulls]),
         "raw_rows_per_second": round(rows_in / summary["seconds"]),
         "peak_rss_mb": round(max(m.peak_rss_mb for m, _ in fulls)),
         "engine_restarts": summary["engine_restarts"],
@@ -274,12 +314,16 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         "seconds": round(reference.total_seconds, 2),
         "seconds_runs": [round(r.total_seconds, 2) for r in references],
         "write_seconds": round(reference.write_seconds, 2),
+        **usage_figures("", reference_usage),
         "steps": {k: round(v, 2) for k, v in reference.seconds.items()},
         "same_daily_revenue": as_text(ours["revenue"]) == as_text(reference.daily_revenue),
         "same_dim_customer": as_text(ours["dim"]) == as_text(reference.dim_customer),
         "same_quarantine": ours["orders_quarantined"] == reference.orders_quarantined,
     }
     report["ratio_project_to_duckdb"] = round(orders_path / reference.total_seconds, 2)
+    report["ratio_cpu_project_to_duckdb"] = round(
+        report["project"]["orders_path_cpu_seconds"] / report["duckdb"]["cpu_seconds"], 2
+    )
 
     if not skip_jvm:
         result_file = work / "jvm.json"
@@ -313,6 +357,10 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         "day_seconds_runs": [round(m.seconds, 2) for m, _ in increments],
         "full_seconds": round(full.seconds, 2),
         "fraction": round(incremental.seconds / full.seconds, 3),
+        **usage_figures("day_", [m.usage for m, _ in increments]),
+        "fraction_cpu": round(
+            statistics.median(m.usage.cpu_seconds for m, _ in increments) / report["project"]["cpu_seconds"], 3
+        ),
         "same_result": as_text(project_results(lake_incremental)["revenue"]) == as_text(ours["revenue"]),
         "peak_rss_mb": round(max(m.peak_rss_mb for m, _ in increments)),
         "engine_restarts": day["engine_restarts"],
@@ -466,6 +514,36 @@ def _runs(seconds: list[float]) -> str:
     return ", ".join(f"{s}" for s in seconds)
 
 
+def _shares(runs: list[float | None]) -> str:
+    return ", ".join("n/a" if share is None else f"{share:.0%}" for share in runs)
+
+
+def cpu_against_reference_rows(report: dict[str, Any]) -> list[str]:
+    """The orders path against the reference in CPU-seconds, and how idle the machine was in each run (rows of the
+    benchmark table; none for a report measured before CPU-seconds were)."""
+    ours, reference = report["project"], report["duckdb"]
+    if "cpu_seconds" not in reference:
+        return []
+    return [
+        "| CPU-seconds, median (runs): project orders path / DuckDB reference | "
+        f"{ours['orders_path_cpu_seconds']} s ({_runs(ours['orders_path_cpu_seconds_runs'])}) / "
+        f"{reference['cpu_seconds']} s ({_runs(reference['cpu_seconds_runs'])}) "
+        f"= {report['ratio_cpu_project_to_duckdb']} |",
+        "| the machine's CPU time idle or waiting on the disk, per run: project orders path; DuckDB reference | "
+        f"{_shares(ours['orders_path_idle_share_runs'])}; {_shares(reference['idle_share_runs'])} |",
+    ]
+
+
+def cpu_of_the_day_rows(day: dict[str, Any], full: dict[str, Any]) -> list[str]:
+    """The incremental day against a full reprocess in CPU-seconds (a row of the benchmark table, if measured)."""
+    if "fraction_cpu" not in day:
+        return []
+    return [
+        f"| incremental day / full reprocess in CPU-seconds, medians | {day['day_cpu_seconds']} s / "
+        f"{full['cpu_seconds']} s = {day['fraction_cpu']} |"
+    ]
+
+
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
@@ -489,6 +567,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['duckdb']['seconds']} s ({_runs(report['duckdb']['seconds_runs'])}; "
         f"{report['duckdb']['write_seconds']} s) |",
         f"| ratio project / DuckDB | {report['ratio_project_to_duckdb']} |",
+        *cpu_against_reference_rows(report),
         f"| same results as DuckDB (revenue, dim_customer, quarantine) | {report['duckdb']['same_daily_revenue']}, {report['duckdb']['same_dim_customer']}, {report['duckdb']['same_quarantine']} |",
     ]
     if "jvm" in report:
@@ -501,6 +580,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"| incremental day (median, runs) / full reprocess | {report['incremental']['day_seconds']} s "
         f"({_runs(report['incremental']['day_seconds_runs'])}) / {report['incremental']['full_seconds']} s "
         f"= {report['incremental']['fraction']} |",
+        *cpu_of_the_day_rows(report["incremental"], report["project"]),
         f"| incremental day: peak RSS, engine restarts | {report['incremental']['peak_rss_mb']} MB, {report['incremental']['engine_restarts']} |",
         f"| `retailflow synth` dev + stg + prod | {report['synth']['seconds']} s, {report['synth']['peak_rss_mb']} MB |",
         "",

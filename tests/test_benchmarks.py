@@ -1,14 +1,23 @@
-"""The benchmark's arithmetic: the cost on paper and the single-machine limits from a measured curve, and the page
-sections it writes."""
+"""The benchmark's arithmetic: the cost on paper and the single-machine limits from a measured curve, the CPU-seconds
+beside the wall times, and the page sections it writes."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import pytest
 
 from retailflow.benchmarks import paper
-from retailflow.benchmarks.__main__ import history_markdown, publish
+from retailflow.benchmarks.__main__ import (
+    cpu_against_reference_rows,
+    cpu_of_the_day_rows,
+    history_markdown,
+    measure,
+    publish,
+    usage_figures,
+)
+from retailflow.benchmarks.usage import Usage, idle_share
 
 CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, fitted=0.8)
 
@@ -73,3 +82,42 @@ def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_a
     assert "| 15 | 42.0 (42.0, 43.5) | 900 | 168.0 | 0.25 |" in lines
     assert "| task | after 7 days | after 15 days |" in lines
     assert lines[-2:] == ["| dbt_marts | 7.5 | 7.7 |", "| silver_orders | 3.5 | 4.0 |"]  # none under a second
+
+
+def test_the_idle_share_is_the_idle_and_disk_wait_time_of_all_the_machines_cpu_time_between_two_samples():
+    # user, nice, system, idle, iowait, irq, softirq, steal: 100 + 50 busy, 200 idle, 50 waiting on the disk.
+    before, after = [100, 0, 50, 800, 50, 0, 0, 5], [200, 0, 100, 1000, 100, 0, 0, 5]
+    assert idle_share(before, after) == 0.625
+    assert idle_share(None, after) is None  # a machine without /proc/stat
+    assert idle_share(before, before) is None
+
+
+def test_a_measured_command_counts_the_cpu_seconds_of_the_processes_it_started_and_waited_for():
+    burn = "import time\nwhile time.process_time() < 0.4: pass"
+    starter = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}], check=True)"
+    measured = measure([sys.executable, "-c", starter])
+    assert measured.usage.cpu_seconds >= 0.4  # the grandchild's loop, counted through the child that waited for it
+
+
+def test_the_benchmark_table_puts_the_cpu_seconds_beside_the_wall_times_and_says_how_idle_the_machine_was():
+    orders = [Usage(140.06, 0.534), Usage(123.31, 0.126), Usage(130.0, None)]
+    reference = [Usage(71.3, 0.208), Usage(62.94, 0.102), Usage(65.0, 0.1)]
+    report = {
+        "project": {**usage_figures("orders_path_", orders), **usage_figures("", [Usage(250.0), Usage(260.0)])},
+        "duckdb": usage_figures("", reference),
+        "ratio_cpu_project_to_duckdb": 2.0,
+    }
+    assert report["project"]["orders_path_cpu_seconds"] == 130.0
+    assert cpu_against_reference_rows(report) == [
+        "| CPU-seconds, median (runs): project orders path / DuckDB reference | 130.0 s (140.06, 123.31, 130.0) / "
+        "65.0 s (71.3, 62.94, 65.0) = 2.0 |",
+        "| the machine's CPU time idle or waiting on the disk, per run: project orders path; DuckDB reference | "
+        "53%, 13%, n/a; 21%, 10%, 10% |",
+    ]
+    day = {**usage_figures("day_", [Usage(60.0), Usage(64.0), Usage(70.0)]), "fraction_cpu": 0.25}
+    assert cpu_of_the_day_rows(day, report["project"]) == [
+        "| incremental day / full reprocess in CPU-seconds, medians | 64.0 s / 255.0 s = 0.25 |"
+    ]
+    # A report measured before CPU-seconds were has no such rows.
+    assert cpu_against_reference_rows({"project": {}, "duckdb": {"seconds": 40.0}}) == []
+    assert cpu_of_the_day_rows({"fraction": 0.4}, {}) == []
