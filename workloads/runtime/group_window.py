@@ -50,22 +50,27 @@ class GroupWindow:
         bucket = F.pmod(F.xxhash64(*self.group), F.lit(self.buckets))
         return Window.partitionBy(bucket).orderBy(*self.group, *self.order)
 
-    def _same_group(self, offset: int) -> Column:
-        """The row `offset` rows away (-1: before, 1: after) is of this row's group (bucketed form only)."""
+    def _shifted(self, value: Column, offset: int) -> Column:
+        """`value` of the row `offset` rows away in the window (-1: before, 1: after), whatever its group."""
         shift = F.lag if offset < 0 else F.lead
-        return reduce(Column.__and__, [shift(g, abs(offset)).over(self.spec).eqNullSafe(g) for g in self.group])
+        return shift(value, abs(offset)).over(self.spec)
+
+    def _same_group(self, offset: int) -> Column:
+        """The row `offset` rows away is of this row's group (bucketed form only)."""
+        return reduce(Column.__and__, [self._shifted(g, offset).eqNullSafe(g) for g in self.group])
+
+    def _neighbour(self, value: Column, offset: int) -> Column:
+        """`value` of the row `offset` rows away in the same group; null where that row is of another group."""
+        shifted = self._shifted(value, offset)
+        return shifted if self.buckets is None else F.when(self._same_group(offset), shifted)
 
     def previous(self, value: Column) -> Column:
         """`value` of the row before in the same group; null for a group's first row."""
-        if self.buckets is None:
-            return F.lag(value).over(self.spec)
-        return F.when(self._same_group(-1), F.lag(value).over(self.spec))
+        return self._neighbour(value, -1)
 
     def next(self, value: Column) -> Column:
         """`value` of the row after in the same group; null for a group's last row."""
-        if self.buckets is None:
-            return F.lead(value).over(self.spec)
-        return F.when(self._same_group(1), F.lead(value).over(self.spec))
+        return self._neighbour(value, 1)
 
     def first_rows(self, df: DataFrame) -> DataFrame:
         """The first row of each group. Unbucketed, a `row_number` kept at `== 1`, as Spark limits such a window per
@@ -75,6 +80,5 @@ class GroupWindow:
         if self.buckets is None:
             ranked = df.withColumn("_rank", F.row_number().over(self.spec))
             return ranked.filter(F.col("_rank") == 1).drop("_rank")
-        has_previous = F.lag(F.lit(1)).over(self.spec).isNotNull()
-        follows = df.withColumn("_follows", has_previous & self._same_group(-1))
+        follows = df.withColumn("_follows", self.previous(F.lit(True)).isNotNull())
         return follows.filter(~F.col("_follows")).drop("_follows")
