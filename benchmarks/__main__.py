@@ -352,15 +352,14 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         report["ratio_jvm_to_project"] = round(jvm.seconds / orders_path, 2)
 
     incremental, day = median_run(increments)
+    day_usage = usage_figures("day_", [m.usage for m, _ in increments])
     report["incremental"] = {
         "day_seconds": round(incremental.seconds, 2),
         "day_seconds_runs": [round(m.seconds, 2) for m, _ in increments],
         "full_seconds": round(full.seconds, 2),
         "fraction": round(incremental.seconds / full.seconds, 3),
-        **usage_figures("day_", [m.usage for m, _ in increments]),
-        "fraction_cpu": round(
-            statistics.median(m.usage.cpu_seconds for m, _ in increments) / report["project"]["cpu_seconds"], 3
-        ),
+        **day_usage,
+        "fraction_cpu": round(day_usage["day_cpu_seconds"] / report["project"]["cpu_seconds"], 3),
         "same_result": as_text(project_results(lake_incremental)["revenue"]) == as_text(ours["revenue"]),
         "peak_rss_mb": round(max(m.peak_rss_mb for m, _ in increments)),
         "engine_restarts": day["engine_restarts"],
