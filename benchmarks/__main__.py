@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retailflow.benchmarks import duckdb_reference, paper
+from retailflow.benchmarks.steps import TreeCpu, intervals_of, split_between, step_figures, step_rows
 from retailflow.benchmarks.usage import Usage, measuring
 from retailflow.project import project_root
 
@@ -67,6 +68,7 @@ class Measured:
     peak_rss_mb: float
     stdout: str
     usage: Usage
+    cpu: TreeCpu  # the process tree's CPU-seconds, sampled with its memory
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -88,11 +90,12 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
         output: dict[str, str] = {}
         reader = threading.Thread(target=lambda: output.update(zip(("out", "err"), process.communicate(), strict=True)))
         reader.start()
-        peak, root = 0, psutil.Process(process.pid)
+        peak, root, cpu = 0, psutil.Process(process.pid), TreeCpu()
         while reader.is_alive():
             try:
                 tree = [root, *root.children(recursive=True)]
                 peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                cpu.add(time.time(), sum(_cpu_used(p) for p in tree))
             except psutil.Error:
                 pass
             reader.join(0.1)
@@ -102,7 +105,18 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
             f"{' '.join(command)} failed ({process.returncode}): {output.get('err', '')[-1500:]}\n"
             f"{output.get('out', '')[-3000:]}"  # a run's JSON summary names the failed tasks and their errors
         )
-    return Measured(seconds, peak / 2**20, output.get("out", ""), usage)
+    return Measured(seconds, peak / 2**20, output.get("out", ""), usage, cpu)
+
+
+def _cpu_used(process: Any) -> float:
+    """A process's CPU-seconds and those of the children it has waited for (0 for one that just ended)."""
+    import psutil
+
+    try:
+        t = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(t.user + t.system + t.children_user + t.children_system)
 
 
 def machine() -> dict[str, Any]:
@@ -144,6 +158,18 @@ def run_pipeline(
     if not summary["ok"]:
         raise RuntimeError(f"the pipeline failed: {[t for t in summary['tasks'] if t['error']]}")
     return measured, summary
+
+
+def task_figures(measured: Measured, summary: dict[str, Any], lakehouse: Path) -> dict[str, dict[str, float]]:
+    """Each task's seconds and CPU-seconds between its start and end in `ops.run_log` (CPU-seconds from the run's
+    samples), split evenly with a task beside it."""
+    from deltalake import DeltaTable
+
+    log = DeltaTable(str(lakehouse / "retailflow_local" / "ops" / "run_log")).to_pyarrow_table().to_pylist()
+    intervals = intervals_of(log, summary["run_id"])
+    seconds = split_between(intervals, lambda start, end: end - start)
+    cpu = split_between(intervals, lambda start, end: measured.cpu.at(end) - measured.cpu.at(start))
+    return {task: {"seconds": round(seconds[task], 2), "cpu_seconds": round(cpu[task], 2)} for task in intervals}
 
 
 def project_results(lakehouse: Path) -> dict[str, Any]:
@@ -268,6 +294,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     run_pipeline(raw, lake_incremental, to_date=seven_days)
     lake_incremental.rename(lake_seven_days)
     fulls, increments, orders_runs, references = [], [], [], []
+    orders_tasks: list[dict[str, dict[str, float]]] = []
     reference_usage: list[Usage] = []
     for _ in range(repeat):
         shutil.rmtree(lake, ignore_errors=True)
@@ -280,6 +307,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         shutil.rmtree(lake_orders, ignore_errors=True)
         warm(raw)
         orders_runs.append(run_pipeline(raw, lake_orders, only=ORDERS_PATH))
+        orders_tasks.append(task_figures(*orders_runs[-1], lake_orders))
         os.sync()
         warm(raw)
         with measuring("self") as used:  # the reference runs in this process, on its own threads
@@ -289,7 +317,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     tasks = {t["task"]: t for t in summary["tasks"]}
     rows_in = bronze_rows(summary)
     # The orders path's wall time: a run of its tasks alone (in the whole graph they share the cores with others).
-    orders_path = median_of([m for m, _ in orders_runs], lambda m: m.seconds).seconds
+    orders_median = median_of(list(range(len(orders_runs))), lambda i: orders_runs[i][0].seconds)
+    orders_path = orders_runs[orders_median][0].seconds
     report["project"] = {
         "seconds": round(full.seconds, 2),
         "seconds_runs": [round(m.seconds, 2) for m, _ in fulls],
@@ -310,6 +339,14 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     ours = project_results(lake)
 
     reference = median_of(references, lambda r: r.total_seconds)
+    # The median run of each, step by step.
+    report["steps"] = step_figures(
+        orders_tasks[orders_median],
+        orders_path,
+        orders_runs[orders_median][0].usage.cpu_seconds,
+        reference.seconds,
+        reference.cpu_seconds,
+    )
     report["duckdb"] = {
         "seconds": round(reference.total_seconds, 2),
         "seconds_runs": [round(r.total_seconds, 2) for r in references],
@@ -591,6 +628,15 @@ def markdown(report: dict[str, Any]) -> str:
     tasks, day = report["project"]["tasks"], report["incremental"]["tasks"]
     for task in sorted(tasks, key=lambda t: -tasks[t]["seconds"]):
         lines.append(f"| {task} | {tasks[task]['seconds']:.1f} | {day.get(task, 0):.1f} |")
+    if report.get("steps"):
+        lines += [
+            "",
+            "The orders path step by step against the DuckDB reference, the median run of each",
+            "(a task's seconds and CPU-seconds are its run's between its start and end, split evenly with a task "
+            "beside it):",
+            "",
+            *step_rows(report["steps"]),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -631,10 +677,10 @@ def main() -> None:
         publish(scaling_markdown(curve), page, "scaling")
     else:
         report = run(args.scale, args.days, args.out, args.skip_jvm, args.repeat)
-        stem = args.out / f"benchmark-scale-{args.scale:g}"
-        stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str))
+        stem = f"benchmark-scale-{args.scale:g}"  # a scale of 0.05 is in the name, not a suffix to replace
+        (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
         text = markdown(report)
-        stem.with_suffix(".md").write_text(text)
+        (args.out / f"{stem}.md").write_text(text)
         publish(text, page)
         print(text)
     publish_paper(args.out, page)

@@ -1,8 +1,9 @@
 """The benchmark's arithmetic: the cost on paper and the single-machine limits from a measured curve, the CPU-seconds
-beside the wall times, and the page sections it writes."""
+beside the wall times, the orders path step by step against the reference, and the page sections it writes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import replace
 
@@ -10,12 +11,23 @@ import pytest
 
 from retailflow.benchmarks import paper
 from retailflow.benchmarks.__main__ import (
+    ORDERS_PATH,
     cpu_against_reference_rows,
     cpu_of_the_day_rows,
     history_markdown,
     measure,
     publish,
     usage_figures,
+)
+from retailflow.benchmarks.steps import (
+    OUTSIDE,
+    STEPS,
+    TreeCpu,
+    covered,
+    intervals_of,
+    split_between,
+    step_figures,
+    step_rows,
 )
 from retailflow.benchmarks.usage import Usage, idle_share
 
@@ -121,3 +133,69 @@ def test_the_benchmark_table_puts_the_cpu_seconds_beside_the_wall_times_and_says
     # A report measured before CPU-seconds were has no such rows.
     assert cpu_against_reference_rows({"project": {}, "duckdb": {"seconds": 40.0}}) == []
     assert cpu_of_the_day_rows({"fraction": 0.4}, {}) == []
+
+
+def test_a_tasks_seconds_and_cpu_are_read_between_its_start_and_end_and_split_evenly_with_a_task_beside_it():
+    trace = TreeCpu()
+    for when, used in [(0, 0.0), (2, 4.0), (4, 8.0), (6, 10.0), (8, 12.0), (10, 12.0)]:
+        trace.add(when, used)
+    assert trace.at(7) == 11.0  # between two samples, on the line joining them
+    assert (trace.at(-1), trace.at(11)) == (0.0, 12.0)
+    # a alone 0-2 (4), beside b 2-4 (half of 4 each); b alone 4-6 (2); c alone 7-9 (11 to 12).
+    ran = {"a": (0, 4), "b": (2, 6), "c": (7, 9)}
+    assert split_between(ran, lambda start, end: trace.at(end) - trace.at(start)) == {"a": 6.0, "b": 4.0, "c": 1.0}
+    # The wall time the same way: the shares add up to the 8 s some task ran.
+    assert split_between(ran, lambda start, end: end - start) == {"a": 3.0, "b": 3.0, "c": 2.0}
+    # A process that ended but is not yet reaped counts nowhere for a moment: the samples never go back.
+    trace.add(11, 5.0)
+    assert trace.samples[-1] == (11, 12.0)
+
+
+def test_a_measured_command_samples_the_cpu_seconds_of_its_process_tree_while_it_runs():
+    burn = "import time\nwhile time.process_time() < 0.6: pass"
+    measured = measure([sys.executable, "-c", burn])
+    times = [when for when, _ in measured.cpu.samples]
+    assert times == sorted(times) and len(times) >= 3
+    assert measured.cpu.samples[-1][1] >= 0.3  # sampled every 100 ms, the last samples may miss the end
+
+
+def test_each_task_of_the_orders_path_belongs_to_one_step_of_the_reference():
+    assert covered(ORDERS_PATH)
+    assert not covered((*ORDERS_PATH, "silver_clickstream"))
+    assert not covered(ORDERS_PATH[1:])
+
+
+def test_the_step_table_sets_each_reference_step_beside_its_tasks_and_what_the_run_spent_outside_them():
+    tasks = {name: {"seconds": 1.0, "cpu_seconds": 1.5} for names in STEPS.values() for name in names}
+    tasks["bronze_orders"] = {"seconds": 20.0, "cpu_seconds": 38.0}
+    seconds = dict.fromkeys(STEPS, 1.0) | {"bronze_orders": 18.0}
+    cpu = dict.fromkeys(STEPS, 2.0) | {"bronze_orders": 40.0}
+    steps = step_figures(tasks, run_seconds=40.0, run_cpu=70.0, reference_seconds=seconds, reference_cpu=cpu)
+    assert steps["bronze_orders"] == {
+        "duckdb_seconds": 18.0,
+        "duckdb_cpu_seconds": 40.0,
+        "project_seconds": 20.0,
+        "project_cpu_seconds": 38.0,
+    }
+    assert steps["payments"]["project_cpu_seconds"] == 3.0  # bronze_payments and silver_payments
+    # 17 tasks: bronze_orders and 16 others of a second each (1.5 CPU-seconds each).
+    assert steps[OUTSIDE] == {
+        "duckdb_seconds": 0.0,
+        "duckdb_cpu_seconds": 0.0,
+        "project_seconds": 4.0,
+        "project_cpu_seconds": 8.0,
+    }
+    rows = step_rows(steps)
+    assert rows[2] == "| bronze_orders | bronze_orders | 18.0, 20.0 | 40.0, 38.0 | -2.0 |"
+    assert rows[4] == "| payments | bronze_payments, silver_payments | 1.0, 2.0 | 2.0, 3.0 | +1.0 |"
+    assert rows[-1] == f"| {OUTSIDE} | - | 0.0, 4.0 | 0.0, 8.0 | +8.0 |"
+    assert step_rows({}) == []  # a report measured before the steps were
+
+
+def test_a_tasks_start_and_end_come_from_the_run_log_rows_of_its_run():
+    at = dt.datetime(2026, 12, 3, 18, 0, tzinfo=dt.UTC)
+    rows = [
+        {"run_id": "r1", "task": "bronze_orders", "started_at": at, "finished_at": at + dt.timedelta(seconds=20)},
+        {"run_id": "r0", "task": "bronze_orders", "started_at": at, "finished_at": at + dt.timedelta(seconds=9)},
+    ]
+    assert intervals_of(rows, "r1") == {"bronze_orders": (at.timestamp(), at.timestamp() + 20)}

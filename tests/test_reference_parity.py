@@ -18,6 +18,7 @@ from conftest import ROOT
 from retailflow.benchmarks import duckdb_reference
 from retailflow.benchmarks.__main__ import as_text, online, project_results
 from retailflow.benchmarks.jvm import command
+from retailflow.benchmarks.steps import STEPS
 from retailflow.local.generator import GeneratorSettings, generate
 from retailflow.local.run import LocalRunSettings, run_local
 
@@ -67,5 +68,8 @@ def test_duckdb_reference_gives_the_project_results(project_run, tmp_path):
         "gold_daily_revenue",
         "gold_dim_customer",
     }
+    # The benchmark sets each step beside the project's tasks that do its work (`steps.STEPS`), in CPU-seconds too.
+    assert set(reference.cpu_seconds) == set(reference.seconds) == set(STEPS)
+    assert all(cpu > 0 for cpu in reference.cpu_seconds.values())
     written = {p.name for p in (tmp_path / "duckdb").iterdir()}
     assert {"bronze_orders.parquet", "store_lines.parquet", "daily_revenue.parquet"} <= written
