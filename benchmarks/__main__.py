@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retailflow.benchmarks import duckdb_reference, paper
-from retailflow.benchmarks.steps import TreeCpu, intervals_of, split_between, step_figures, step_rows
+from retailflow.benchmarks.steps import TreeCpu, attempts_of, split_between, step_figures, step_rows
 from retailflow.benchmarks.usage import Usage, measuring
 from retailflow.project import project_root
 
@@ -161,15 +161,15 @@ def run_pipeline(
 
 
 def task_figures(measured: Measured, summary: dict[str, Any], lakehouse: Path) -> dict[str, dict[str, float]]:
-    """Each task's seconds and CPU-seconds between its start and end in `ops.run_log` (CPU-seconds from the run's
-    samples), split evenly with a task beside it."""
+    """Each task's seconds and CPU-seconds between its start and end in `ops.run_log` (each attempt's; CPU-seconds
+    from the run's samples), split evenly with a task beside it."""
     from deltalake import DeltaTable
 
     log = DeltaTable(str(lakehouse / "retailflow_local" / "ops" / "run_log")).to_pyarrow_table().to_pylist()
-    intervals = intervals_of(log, summary["run_id"])
-    seconds = split_between(intervals, lambda start, end: end - start)
-    cpu = split_between(intervals, lambda start, end: measured.cpu.at(end) - measured.cpu.at(start))
-    return {task: {"seconds": round(seconds[task], 2), "cpu_seconds": round(cpu[task], 2)} for task in intervals}
+    attempts = attempts_of(log, summary["run_id"])
+    seconds = split_between(attempts, lambda start, end: end - start)
+    cpu = split_between(attempts, lambda start, end: measured.cpu.at(end) - measured.cpu.at(start))
+    return {task: {"seconds": round(seconds[task], 2), "cpu_seconds": round(cpu[task], 2)} for task in seconds}
 
 
 def project_results(lakehouse: Path) -> dict[str, Any]:

@@ -59,15 +59,16 @@ class TreeCpu:
 
 
 def split_between(
-    intervals: Mapping[str, tuple[float, float]], amount: Callable[[float, float], float]
+    attempts: Sequence[tuple[str, float, float]], amount: Callable[[float, float], float]
 ) -> dict[str, float]:
-    """Each task's share of `amount` (of wall time, of CPU-seconds) over the time it ran (`intervals`: start and
-    end, wall clock): the time is cut at every start and end, and each piece's amount split evenly between the tasks
-    running in it. The shares add up to the amount over the time some task ran."""
-    cuts = sorted({t for interval in intervals.values() for t in interval})
-    shares = dict.fromkeys(intervals, 0.0)
+    """Each task's share of `amount` (of wall time, of CPU-seconds) over the time it ran (`attempts`: the task, a
+    start and an end, wall clock; a task retried has one per attempt): the time is cut at every start and end, and
+    each piece's amount split evenly between the attempts running in it. The shares add up to the amount over the
+    time some task ran."""
+    cuts = sorted({t for _task, start, end in attempts for t in (start, end)})
+    shares = {task: 0.0 for task, _start, _end in attempts}
     for start, end in pairwise(cuts):
-        running = [task for task, (s, e) in intervals.items() if s <= start and end <= e]
+        running = [task for task, s, e in attempts if s <= start and end <= e]
         for task in running:
             shares[task] += amount(start, end) / len(running)
     return shares
@@ -118,13 +119,14 @@ def step_rows(steps: Mapping[str, Mapping[str, float]]) -> list[str]:
     return lines
 
 
-def intervals_of(rows: Iterable[Mapping[str, Any]], run_id: str) -> dict[str, tuple[float, float]]:
-    """When each task of `run_id` ran (wall clock), from `ops.run_log` rows."""
-    return {
-        row["task"]: (row["started_at"].timestamp(), row["finished_at"].timestamp())
+def attempts_of(rows: Iterable[Mapping[str, Any]], run_id: str) -> list[tuple[str, float, float]]:
+    """When each task of `run_id` ran (wall clock), from `ops.run_log` rows: one per attempt (a failed attempt is
+    logged too, and a task that lost the engine's memory is retried alone)."""
+    return [
+        (row["task"], row["started_at"].timestamp(), row["finished_at"].timestamp())
         for row in rows
         if row["run_id"] == run_id
-    }
+    ]
 
 
 def covered(tasks: Sequence[str]) -> bool:

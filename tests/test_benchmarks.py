@@ -23,8 +23,8 @@ from retailflow.benchmarks.steps import (
     OUTSIDE,
     STEPS,
     TreeCpu,
+    attempts_of,
     covered,
-    intervals_of,
     split_between,
     step_figures,
     step_rows,
@@ -142,7 +142,7 @@ def test_a_tasks_seconds_and_cpu_are_read_between_its_start_and_end_and_split_ev
     assert trace.at(7) == 11.0  # between two samples, on the line joining them
     assert (trace.at(-1), trace.at(11)) == (0.0, 12.0)
     # a alone 0-2 (4), beside b 2-4 (half of 4 each); b alone 4-6 (2); c alone 7-9 (11 to 12).
-    ran = {"a": (0, 4), "b": (2, 6), "c": (7, 9)}
+    ran = [("a", 0, 4), ("b", 2, 6), ("c", 7, 9)]
     assert split_between(ran, lambda start, end: trace.at(end) - trace.at(start)) == {"a": 6.0, "b": 4.0, "c": 1.0}
     # The wall time the same way: the shares add up to the 8 s some task ran.
     assert split_between(ran, lambda start, end: end - start) == {"a": 3.0, "b": 3.0, "c": 2.0}
@@ -192,10 +192,16 @@ def test_the_step_table_sets_each_reference_step_beside_its_tasks_and_what_the_r
     assert step_rows({}) == []  # a report measured before the steps were
 
 
-def test_a_tasks_start_and_end_come_from_the_run_log_rows_of_its_run():
+def test_a_tasks_attempts_come_from_the_run_log_rows_of_its_run():
     at = dt.datetime(2026, 12, 3, 18, 0, tzinfo=dt.UTC)
     rows = [
         {"run_id": "r1", "task": "bronze_orders", "started_at": at, "finished_at": at + dt.timedelta(seconds=20)},
         {"run_id": "r0", "task": "bronze_orders", "started_at": at, "finished_at": at + dt.timedelta(seconds=9)},
     ]
-    assert intervals_of(rows, "r1") == {"bronze_orders": (at.timestamp(), at.timestamp() + 20)}
+    assert attempts_of(rows, "r1") == [("bronze_orders", at.timestamp(), at.timestamp() + 20)]
+
+
+def test_a_retried_task_counts_the_time_of_each_of_its_attempts():
+    # silver_orders failed at 0-3 beside bronze_payments (0-4), then ran again alone at 5-8.
+    attempts = [("silver_orders", 0, 3), ("bronze_payments", 0, 4), ("silver_orders", 5, 8)]
+    assert split_between(attempts, lambda start, end: end - start) == {"silver_orders": 4.5, "bronze_payments": 2.5}
