@@ -127,9 +127,3 @@ def attempts_of(rows: Iterable[Mapping[str, Any]], run_id: str) -> list[tuple[st
         for row in rows
         if row["run_id"] == run_id
     ]
-
-
-def covered(tasks: Sequence[str]) -> bool:
-    """`STEPS` names each of `tasks` once and nothing else."""
-    named = [task for names in STEPS.values() for task in names]
-    return sorted(named) == sorted(tasks)
