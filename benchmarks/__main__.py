@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retailflow.benchmarks import duckdb_reference, paper
-from retailflow.benchmarks.steps import TreeCpu, attempts_of, split_between, step_figures, step_rows
+from retailflow.benchmarks.steps import STEPS, TreeCpu, attempts_of, split_between, step_figures, step_rows
 from retailflow.benchmarks.usage import Usage, measuring
 from retailflow.project import project_root
 
@@ -38,28 +38,10 @@ ROOT = project_root()
 WRITTEN = ("records", "duplicates", "malformed", "missing_required", "redelivered")
 BIN = Path(sys.executable).parent
 START = dt.date(2026, 1, 5)
-# The tasks that build daily revenue and the customer dimension, run alone and timed against the DuckDB reference.
-# Online and store sales share `gold.fact_sales`, so its store-sales inputs (the last four) run too, and the reference
-# builds the store channel of the revenue mart as well.
-ORDERS_PATH = (
-    "bronze_orders",
-    "bronze_payments",
-    "bronze_products",
-    "bronze_customers",
-    "silver_orders",
-    "silver_order_lines",
-    "silver_payments",
-    "silver_products",
-    "silver_customer_changes",
-    "gold_dim_customer",
-    "gold_dim_product",
-    "gold_fact_sales",
-    "gold_daily_revenue",
-    "bronze_store_sales",
-    "silver_store_sales",
-    "silver_stores",
-    "gold_dim_store",
-)
+# The tasks that build daily revenue and the customer dimension, run alone and timed against the DuckDB reference:
+# those of its steps (`steps.STEPS`). Online and store sales share `gold.fact_sales`, so its store-sales inputs run
+# too, and the reference builds the store channel of the revenue mart as well.
+ORDERS_PATH = tuple(task for tasks in STEPS.values() for task in tasks)
 
 
 @dataclass
@@ -293,8 +275,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     # parses its project again only when the project changes), and set aside as the copy each day starts from.
     run_pipeline(raw, lake_incremental, to_date=seven_days)
     lake_incremental.rename(lake_seven_days)
-    fulls, increments, orders_runs, references = [], [], [], []
-    orders_tasks: list[dict[str, dict[str, float]]] = []
+    fulls, increments, references = [], [], []
+    orders_runs: list[tuple[Measured, dict[str, dict[str, float]]]] = []  # each run, and its tasks' figures
     reference_usage: list[Usage] = []
     for _ in range(repeat):
         shutil.rmtree(lake, ignore_errors=True)
@@ -306,8 +288,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
         increments.append(run_pipeline(raw, lake_incremental))
         shutil.rmtree(lake_orders, ignore_errors=True)
         warm(raw)
-        orders_runs.append(run_pipeline(raw, lake_orders, only=ORDERS_PATH))
-        orders_tasks.append(task_figures(*orders_runs[-1], lake_orders))
+        measured, orders_summary = run_pipeline(raw, lake_orders, only=ORDERS_PATH)
+        orders_runs.append((measured, task_figures(measured, orders_summary, lake_orders)))
         os.sync()
         warm(raw)
         with measuring("self") as used:  # the reference runs in this process, on its own threads
@@ -317,8 +299,8 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     tasks = {t["task"]: t for t in summary["tasks"]}
     rows_in = bronze_rows(summary)
     # The orders path's wall time: a run of its tasks alone (in the whole graph they share the cores with others).
-    orders_median = median_of(list(range(len(orders_runs))), lambda i: orders_runs[i][0].seconds)
-    orders_path = orders_runs[orders_median][0].seconds
+    orders_run, orders_tasks = median_of(orders_runs, lambda run: run[0].seconds)
+    orders_path = orders_run.seconds
     report["project"] = {
         "seconds": round(full.seconds, 2),
         "seconds_runs": [round(m.seconds, 2) for m, _ in fulls],
@@ -341,9 +323,9 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     reference = median_of(references, lambda r: r.total_seconds)
     # The median run of each, step by step.
     report["steps"] = step_figures(
-        orders_tasks[orders_median],
+        orders_tasks,
         orders_path,
-        orders_runs[orders_median][0].usage.cpu_seconds,
+        orders_run.usage.cpu_seconds,
         reference.seconds,
         reference.cpu_seconds,
     )

@@ -48,8 +48,7 @@ class TreeCpu:
         """The CPU-seconds used by `when`, interpolated between the samples around it."""
         if not self.samples:
             return 0.0
-        times = [t for t, _ in self.samples]
-        i = bisect.bisect_left(times, when)
+        i = bisect.bisect_left(self.samples, when, key=lambda sample: sample[0])
         if i == 0:
             return self.samples[0][1]
         if i == len(self.samples):

@@ -29,6 +29,7 @@ from retailflow.benchmarks.steps import (
     step_rows,
 )
 from retailflow.benchmarks.usage import Usage, idle_share
+from retailflow.workloads.retail.graph import PIPELINE
 
 CURVE = paper.Curve(cores=2, scale=10, day_seconds=60, full_seconds=120, full_days=8, fitted=0.8)
 
@@ -158,9 +159,9 @@ def test_a_measured_command_samples_the_cpu_seconds_of_its_process_tree_while_it
     assert measured.cpu.samples[-1][1] >= 0.3  # sampled every 100 ms, the last samples may miss the end
 
 
-def test_each_task_of_the_orders_path_belongs_to_one_step_of_the_reference():
-    named = [task for names in STEPS.values() for task in names]
-    assert sorted(named) == sorted(ORDERS_PATH)
+def test_each_task_of_the_orders_path_belongs_to_one_step_of_the_reference_and_is_a_task_of_the_graph():
+    assert len(ORDERS_PATH) == len(set(ORDERS_PATH)) == 17
+    assert set(ORDERS_PATH) <= set(PIPELINE.tasks)
 
 
 def test_the_step_table_sets_each_reference_step_beside_its_tasks_and_what_the_run_spent_outside_them():
