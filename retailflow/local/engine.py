@@ -15,10 +15,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pyspark.sql import DataFrame, SparkSession
 
+from retailflow.local.engine_channel import AskAgainOnCorruptAnswer
 from retailflow.local.task_rises import TaskRises
 from retailflow.workloads.runtime.engine import Capabilities, Engine
 from retailflow.workloads.runtime.group_window import GROUP_BUCKETS
@@ -41,7 +42,8 @@ def out_of_memory(error: str) -> bool:
 
 def transport_failure(error: str) -> bool:
     """The client lost or could not decode the engine's answer (an RPC that failed as a call, not a query's own
-    error: seen rarely, with two tasks at once, as a corrupt ConfigResponse)."""
+    error: seen rarely, with two tasks at once, as a corrupt ConfigResponse). The channel asks a config or analysis
+    call again itself (`engine_channel`); a plan's execution ends here."""
     return "_InactiveRpcError" in error
 
 
@@ -261,7 +263,15 @@ def _server_environment(scratch: Path) -> dict[str, str]:
 
 
 def _session(url: str) -> SparkSession:
-    spark = SparkSession.builder.remote(url).create()  # never an existing session of another engine
+    from pyspark.sql.connect.client import DefaultChannelBuilder  # Spark Connect only, as the local engine is
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    channel = DefaultChannelBuilder(url)
+    channel.add_interceptor(AskAgainOnCorruptAnswer())
+    # The process is in Spark Connect mode (`functions` build Connect columns), as pyspark's builder marks it for a
+    # remote session; the session is one of its own (`create`), never an existing session of another engine.
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+    spark = cast(SparkSession, ConnectSession.builder.channelBuilder(channel).create())
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set(GROUP_BUCKETS, str(LOCAL_GROUP_BUCKETS))
     return spark
