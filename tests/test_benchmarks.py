@@ -18,6 +18,7 @@ from retailflow.benchmarks.__main__ import (
     measure,
     publish,
     usage_figures,
+    warm,
 )
 from retailflow.benchmarks.steps import (
     OUTSIDE,
@@ -204,3 +205,30 @@ def test_a_retried_task_counts_the_time_of_each_of_its_attempts():
     # silver_orders failed at 0-3 beside bronze_payments (0-4), then ran again alone at 5-8.
     attempts = [("silver_orders", 0, 3), ("bronze_payments", 0, 4), ("silver_orders", 5, 8)]
     assert split_between(attempts, lambda start, end: end - start) == {"silver_orders": 4.5, "bronze_payments": 2.5}
+
+
+def test_warming_reads_every_raw_file_or_only_those_delivered_on_the_day(tmp_path, monkeypatch):
+    import pathlib
+
+    for source in ("orders", "payments"):
+        for day in ("2026-01-05", "2026-01-06"):
+            folder = tmp_path / source / f"ingestion_date={day}"
+            folder.mkdir(parents=True)
+            (folder / f"{source}-{day}.jsonl").write_text("{}\n")
+    (tmp_path / "_manifest.json").write_text("{}")
+    read: list[str] = []
+    opened = pathlib.Path.open
+
+    def recording(path, *args, **kwargs):
+        read.append(path.relative_to(tmp_path).as_posix())
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", recording)
+    warm(tmp_path, day=dt.date(2026, 1, 6))
+    assert read == [
+        "orders/ingestion_date=2026-01-06/orders-2026-01-06.jsonl",
+        "payments/ingestion_date=2026-01-06/payments-2026-01-06.jsonl",
+    ]
+    read.clear()
+    warm(tmp_path)
+    assert len(read) == 5 and "_manifest.json" in read
