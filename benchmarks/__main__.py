@@ -419,9 +419,9 @@ def scaling(scales: list[float], days: int, out: Path) -> dict[str, Any]:
 
 def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[str, Any]:
     """The incremental day against the length of the history before it: for each number of days already loaded, the
-    next day (median of `repeat` runs, each from a copy of the same lakehouse, loaded where the day runs) and a full
-    run of the same days from nothing. A day whose cost follows what it touches stays flat as the history grows, and
-    its fraction of a full run falls."""
+    next day (each run from a copy of the same lakehouse, loaded where the day runs) and a full run of the same days
+    from nothing, `repeat` times interleaved, and the medians of each. A day whose cost follows what it touches stays
+    flat as the history grows, and its fraction of a full run falls."""
     work = out / f"history-{scale:g}"
     shutil.rmtree(work, ignore_errors=True)
     raw, lake, base, full = work / "raw", work / "lake", work / "base", work / "full"
@@ -431,16 +431,17 @@ def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[
         run_pipeline(raw, lake, to_date=START + dt.timedelta(days=loaded - 1))
         shutil.rmtree(base, ignore_errors=True)
         lake.rename(base)
-        days = []
+        days, fulls = [], []
         for _ in range(repeat):
             shutil.copytree(base, lake)
             warm(raw, day=START + dt.timedelta(days=loaded))
             days.append(run_pipeline(raw, lake, to_date=START + dt.timedelta(days=loaded)))
             shutil.rmtree(lake)
+            shutil.rmtree(full, ignore_errors=True)
+            warm(raw)
+            fulls.append(run_pipeline(raw, full, to_date=START + dt.timedelta(days=loaded)))
         measured, summary = median_run(days)
-        shutil.rmtree(full, ignore_errors=True)
-        warm(raw)
-        whole, _ = run_pipeline(raw, full, to_date=START + dt.timedelta(days=loaded))
+        whole, _ = median_run(fulls)
         points.append(
             {
                 "history_days": loaded,
@@ -448,6 +449,7 @@ def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[
                 "day_seconds_runs": [round(m.seconds, 2) for m, _ in days],
                 "day_peak_rss_mb": round(max(m.peak_rss_mb for m, _ in days)),
                 "full_seconds": round(whole.seconds, 2),
+                "full_seconds_runs": [round(m.seconds, 2) for m, _ in fulls],
                 "fraction": round(measured.seconds / whole.seconds, 3),
                 "tasks": {t["task"]: t["seconds"] for t in summary["tasks"]},
             }
@@ -466,17 +468,18 @@ def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[
 def history_markdown(curve: dict[str, Any]) -> str:
     points = curve["points"]
     lines = [
-        f"Scale {curve['scale']:g}, {curve['date']}: the next day after a history of N days ({curve['repeat']} runs "
-        "from copies of the same lakehouse; the median run, of two the slower), and a full run of the N+1 days; "
-        "each run starting with the RAW it reads (the day's files, or all) read once into the page cache.",
+        f"Scale {curve['scale']:g}, {curve['date']}: the next day after a history of N days, each run from a copy of "
+        f"the same lakehouse and followed by a full run of the N+1 days, {curve['repeat']} times; the medians (of "
+        "two, the slower); each run starting with the RAW it reads (the day's files, or all) read once into the page "
+        "cache.",
         "",
-        "| history (days) | the day: s (runs) | peak RSS MB | full run of N+1 days: s | day / full run |",
+        "| history (days) | the day: s (runs) | peak RSS MB | full run of N+1 days: s (runs) | day / full run |",
         "|---|---|---|---|---|",
     ]
     for p in points:
         lines.append(
             f"| {p['history_days']} | {p['day_seconds']} ({_runs(p['day_seconds_runs'])}) | {p['day_peak_rss_mb']} "
-            f"| {p['full_seconds']} | {p['fraction']} |"
+            f"| {p['full_seconds']} ({_runs(p['full_seconds_runs'])}) | {p['fraction']} |"
         )
     lines += [
         "",
@@ -650,7 +653,7 @@ def main() -> None:
     history_parser = sub.add_parser("history", help="the incremental day after histories of different lengths")
     history_parser.add_argument("--scale", type=float, default=10.0)
     history_parser.add_argument("--histories", default="7,15,30", help="comma-separated days loaded before the day")
-    history_parser.add_argument("--repeat", type=int, default=2)
+    history_parser.add_argument("--repeat", type=int, default=3)
     history_parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

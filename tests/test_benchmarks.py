@@ -77,6 +77,7 @@ def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_a
             "day_seconds_runs": runs,
             "day_peak_rss_mb": 900,
             "full_seconds": full,
+            "full_seconds_runs": [full, full + 2],
             "fraction": round(day / full, 3),
             "tasks": tasks,
         }
@@ -91,8 +92,8 @@ def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_a
         ],
     }
     lines = history_markdown(curve).splitlines()
-    assert "| 7 | 40.0 (40.0, 41.0) | 900 | 80.0 | 0.5 |" in lines
-    assert "| 15 | 42.0 (42.0, 43.5) | 900 | 168.0 | 0.25 |" in lines
+    assert "| 7 | 40.0 (40.0, 41.0) | 900 | 80.0 (80.0, 82.0) | 0.5 |" in lines
+    assert "| 15 | 42.0 (42.0, 43.5) | 900 | 168.0 (168.0, 170.0) | 0.25 |" in lines
     assert "| task | after 7 days | after 15 days |" in lines
     assert lines[-2:] == ["| dbt_marts | 7.5 | 7.7 |", "| silver_orders | 3.5 | 4.0 |"]  # none under a second
 
