@@ -301,7 +301,7 @@ def run(scale: float, days: int, out: Path, skip_jvm: bool, repeat: int) -> dict
     tasks = {t["task"]: t for t in summary["tasks"]}
     rows_in = bronze_rows(summary)
     # The orders path's wall time: a run of its tasks alone (in the whole graph they share the cores with others).
-    orders_run, orders_tasks = median_of(orders_runs, lambda run: run[0].seconds)
+    orders_run, orders_tasks = median_run(orders_runs)
     orders_path = orders_run.seconds
     report["project"] = {
         "seconds": round(full.seconds, 2),
