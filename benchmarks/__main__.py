@@ -417,16 +417,27 @@ def scaling(scales: list[float], days: int, out: Path) -> dict[str, Any]:
     return {"days": days, "machine": machine(), "date": dt.date.today().isoformat(), "points": points}
 
 
-def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[str, Any]:
+def history(
+    scale: float, histories: list[int], repeat: int, out: Path, measured_so_far: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
     """The incremental day against the length of the history before it: for each number of days already loaded, the
     next day (each run from a copy of the same lakehouse, loaded where the day runs) and a full run of the same days
     from nothing, `repeat` times interleaved, and the medians of each. A day whose cost follows what it touches stays
-    flat as the history grows, and its fraction of a full run falls."""
+    flat as the history grows, and its fraction of a full run falls. `measured_so_far` gets the curve after each
+    point: a long history's runs take most of an hour, and a run stopped on the way keeps what it measured."""
     work = out / f"history-{scale:g}"
     shutil.rmtree(work, ignore_errors=True)
     raw, lake, base, full = work / "raw", work / "lake", work / "base", work / "full"
     generated = generate_raw(raw, scale, max(histories) + 1)
-    points = []
+    points: list[dict[str, Any]] = []
+    curve = {
+        "scale": scale,
+        "repeat": repeat,
+        "generate": generated,
+        "machine": machine(),
+        "date": dt.date.today().isoformat(),
+        "points": points,
+    }
     for loaded in histories:
         run_pipeline(raw, lake, to_date=START + dt.timedelta(days=loaded - 1))
         shutil.rmtree(base, ignore_errors=True)
@@ -454,15 +465,9 @@ def history(scale: float, histories: list[int], repeat: int, out: Path) -> dict[
                 "tasks": {t["task"]: t["seconds"] for t in summary["tasks"]},
             }
         )
+        measured_so_far(curve)
     shutil.rmtree(work, ignore_errors=True)
-    return {
-        "scale": scale,
-        "repeat": repeat,
-        "generate": generated,
-        "machine": machine(),
-        "date": dt.date.today().isoformat(),
-        "points": points,
-    }
+    return curve
 
 
 def history_markdown(curve: dict[str, Any]) -> str:
@@ -659,9 +664,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     page = ROOT / "docs" / "performance.md"
     if args.command == "history":
-        curve = history(args.scale, [int(h) for h in args.histories.split(",")], args.repeat, args.out)
-        (args.out / "history.json").write_text(json.dumps(curve, indent=2, default=str))
-        publish(history_markdown(curve), page, "history")
+
+        def keep(curve: dict[str, Any]) -> None:
+            (args.out / "history.json").write_text(json.dumps(curve, indent=2, default=str))
+            publish(history_markdown(curve), page, "history")
+
+        history(args.scale, [int(h) for h in args.histories.split(",")], args.repeat, args.out, keep)
         return
     if args.command == "scaling":
         curve = scaling([float(s) for s in args.scales.split(",")], args.days, args.out)
