@@ -92,6 +92,8 @@ def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_a
         ],
     }
     lines = history_markdown(curve).splitlines()
+    assert "3 times; the medians; each run" in history_markdown({**curve, "repeat": 3})
+    assert "2 times; the medians (of an even number of runs, the slower of the middle two); each run" in lines[0]
     assert "| 7 | 40.0 (40.0, 41.0) | 900 | 80.0 (80.0, 82.0) | 0.5 |" in lines
     assert "| 15 | 42.0 (42.0, 43.5) | 900 | 168.0 (168.0, 170.0) | 0.25 |" in lines
     assert "| task | after 7 days | after 15 days |" in lines
