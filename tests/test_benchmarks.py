@@ -9,11 +9,14 @@ from dataclasses import replace
 
 import pytest
 
+from retailflow.benchmarks import __main__ as bench
 from retailflow.benchmarks import paper
 from retailflow.benchmarks.__main__ import (
     ORDERS_PATH,
+    Measured,
     cpu_against_reference_rows,
     cpu_of_the_day_rows,
+    history,
     history_markdown,
     measure,
     publish,
@@ -67,6 +70,43 @@ def test_the_benchmark_writes_each_section_between_its_own_markers(tmp_path):
     assert page.read_text() == "a\n<!-- BEGIN scaling -->\n| scale |\n<!-- END scaling -->\nb\n"
     with pytest.raises(SystemExit, match="no paper markers"):
         publish("x\n", page, "paper")
+
+
+def test_the_history_hands_over_each_point_as_it_is_measured_so_a_stopped_run_keeps_the_points_before(
+    monkeypatch, tmp_path
+):
+    runs: list[tuple[str, dt.date]] = []
+
+    def fake_run(raw, lakehouse, to_date=None, only=()):
+        lakehouse.mkdir(parents=True, exist_ok=True)
+        runs.append((lakehouse.name, to_date))
+        if to_date == bench.START + dt.timedelta(days=30) and lakehouse.name == "full":
+            raise RuntimeError("stopped during the 30-day history's full run")
+        seconds = 10.0 if lakehouse.name == "lake" else 40.0
+        return Measured(seconds, 900.0, "", Usage(seconds), TreeCpu([])), {"tasks": [{"task": "t", "seconds": 1.0}]}
+
+    monkeypatch.setattr(bench, "generate_raw", lambda raw, scale, days: {"days": days})
+    monkeypatch.setattr(bench, "run_pipeline", fake_run)
+    monkeypatch.setattr(bench, "warm", lambda raw, day=None: None)
+    monkeypatch.setattr(bench, "machine", lambda: {})
+    kept: list[list[tuple[int, float]]] = []
+    with pytest.raises(RuntimeError, match="30-day"):
+        history(
+            10,
+            [7, 30],
+            2,
+            tmp_path,
+            lambda curve: kept.append([(p["history_days"], p["fraction"]) for p in curve["points"]]),
+        )
+    assert kept == [[(7, 0.25)]]  # the 7-day point (a 10-s day, a 40-s full run) before the 30-day runs began
+    seven = bench.START + dt.timedelta(days=7)
+    assert runs[:5] == [
+        ("lake", seven - dt.timedelta(days=1)),
+        ("lake", seven),
+        ("full", seven),
+        ("lake", seven),
+        ("full", seven),
+    ]
 
 
 def test_the_history_table_puts_each_days_cost_beside_the_full_run_of_its_days_and_lists_the_tasks_over_a_second():
