@@ -117,3 +117,45 @@ def test_a_task_that_may_not_start_beside_the_running_one_lets_a_later_task_star
     assert order == ["first", "small", "large"]
     assert beside == {"first": set(), "small": {"first"}, "large": set()}
     assert sorted(r["task"] for r in lake.read(RUN_LOG).collect()) == ["first", "large", "small"]
+
+
+def test_a_task_is_prepared_once_when_its_dependencies_have_finished_and_one_never_ready_is_never_prepared(
+    engine, tmp_path: Path, caplog
+):
+    tasks = [
+        Task.of("first", [], ["silver.first"], "first"),
+        Task.of("broken", [], ["silver.broken"], "broken"),
+        Task.of("then", ["silver.first"], ["silver.then"], "then"),
+        Task.of("after_broken", ["silver.broken"], ["silver.after_broken"], "after broken"),
+    ]
+    graph = PipelineGraph([Workload("w", "two chains", tuple(tasks))])
+    events: list[tuple[str, str]] = []
+
+    def run(ctx) -> TaskOutcome:
+        events.append(("run", ctx.task))
+        if ctx.task == "broken":
+            raise RuntimeError("broken on purpose")
+        events.append(("done", ctx.task))
+        return TaskOutcome()
+
+    def prepare(key: str) -> None:
+        events.append(("prepare", key))
+        if key == "then":
+            raise OSError("no process could be started")
+
+    lake = engine.lakehouse("retailflow_local", ContractRegistry(OPS_CONTRACTS), root=tmp_path / "lake")
+    options = RunOptions(raw_root=tmp_path / "raw", run_id="r1", watermarks={})
+    pipeline = Pipeline(graph, {key: run for key in graph.tasks})
+
+    def context(key: str):
+        return options.context(lake, engine.capabilities, graph.tasks[key])
+
+    order = ["first", "broken", "then", "after_broken"]
+    reports = run_graph(pipeline, context, order, parallel=1, prepare=prepare)
+    assert [r.status for r in reports] == ["succeeded", "failed", "succeeded", "skipped"]
+    assert [key for event, key in events if event == "prepare"] == ["first", "broken", "then"]
+    for key, dependency in (("first", None), ("broken", None), ("then", "first")):
+        prepared = events.index(("prepare", key))
+        assert prepared < events.index(("run", key))
+        assert dependency is None or events.index(("done", dependency)) < prepared
+    assert "could not prepare the task: no process could be started" in caplog.text  # and it ran unprepared

@@ -29,16 +29,37 @@ def dbt_installed() -> bool:
     return dbt_executable().is_file()
 
 
-def local_dbt(engine_url: Callable[[], str], work: Path) -> Callable[[TaskContext], TaskOutcome]:
-    """A run of the marts task: `dbt build` against the engine at `engine_url()`, its artifacts under `work`."""
+class LocalDbt:
+    """The marts task on this machine: `dbt build` against the engine at `engine_url()`, its artifacts under `work`.
 
-    def run(ctx: TaskContext) -> TaskOutcome:
+    The build runs in a process started ahead of it (`dbt_worker`) once the task is ready to run (`prepare`: the
+    tables it reads are built, and it may still wait for room beside a running task), so that dbt's imports are done
+    by the time it starts; a task that was not prepared starts its process when it runs. `close` ends a process that
+    was never asked for its build."""
+
+    def __init__(self, engine_url: Callable[[], str], work: Path) -> None:
+        self.engine_url = engine_url
+        self.work = work
+        self._ready: subprocess.Popen[str] | None = None
+
+    def prepare(self) -> None:
+        if self._ready is None:
+            self._ready = _start_worker()
+
+    def close(self) -> None:
+        worker, self._ready = self._ready, None
+        if worker is not None:
+            worker.kill()
+            worker.communicate()
+
+    def __call__(self, ctx: TaskContext) -> TaskOutcome:
         assert ctx.lake.root is not None, "the local dbt target needs a local lakehouse"
         project = project_root() / "dbt"
         lakehouse = ctx.lake.root / ctx.lake.catalog
+        work = self.work
         env = {
             **os.environ,
-            "SPARK_REMOTE": engine_url(),
+            "SPARK_REMOTE": self.engine_url(),
             "DBT_TARGET_PATH": str(work / "target"),
             "DBT_LOG_PATH": str(work / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -47,27 +68,34 @@ def local_dbt(engine_url: Callable[[], str], work: Path) -> Callable[[TaskContex
             "RETAILFLOW_BUILT_MARTS": json.dumps(built_marts(lakehouse / "marts")),
         }
         variables = json.dumps({"lakehouse": str(lakehouse)})
-        command = [str(dbt_executable()), "build", "--project-dir", str(project), "--profiles-dir", str(project)]
+        command = ["build", "--project-dir", str(project), "--profiles-dir", str(project)]
         # dbt lists the marts schema before the on-run-start hook registers the built marts: not cached, an
         # incremental model looks its table up when it runs, and finds it.
         command.append("--no-populate-cache")
         refresh = ["--full-refresh"] if ctx.since is None else []  # a first or full-refresh run rebuilds every mart
-        result = subprocess.run(
-            [*command, "--target", "local", "--vars", variables, *refresh],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
+        worker, self._ready = self._ready or _start_worker(), None
+        request = {"args": [*command, "--target", "local", "--vars", variables, *refresh], "env": env}
+        stdout, _stderr = worker.communicate(json.dumps(request) + "\n")
         results = _results(work / "target" / "run_results.json")
         failed = [name for name, status in results if status not in ("success", "pass")]
-        if result.returncode != 0 or failed:
-            detail = ", ".join(failed[:5]) or (result.stdout.strip().splitlines() or ["no output"])[-1]
+        if worker.returncode != 0 or failed:
+            detail = ", ".join(failed[:5]) or (stdout.strip().splitlines() or ["no output"])[-1]
             raise DbtFailed(f"dbt build failed ({detail}); see {work / 'logs' / 'dbt.log'}")
         models = sum(1 for name, _ in results if name.startswith("model."))
         return TaskOutcome(len(results) - models, models, 0)
 
-    return run
+
+def _start_worker() -> subprocess.Popen[str]:
+    """A dbt process that has done its imports by the time its request comes (`dbt_worker`). `-P`: the script's
+    folder is not put first on the import path, where this module would be found as `dbt`."""
+    script = Path(__file__).with_name("dbt_worker.py")
+    return subprocess.Popen(
+        [str(dbt_executable().with_name("python")), "-P", str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def changed_dates(ctx: TaskContext) -> dict[str, list[str] | str]:

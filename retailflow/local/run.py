@@ -10,7 +10,7 @@ from pathlib import Path
 
 from retailflow.config.models import ROLES, AccessSettings, LocalConfig
 from retailflow.governance import access_rules
-from retailflow.local.dbt import dbt_installed, local_dbt
+from retailflow.local.dbt import LocalDbt, dbt_installed
 from retailflow.local.engine import LocalEngine, start_local
 from retailflow.local.lock import lakehouse_lock
 from retailflow.local.task_rises import load_rises, save_rises
@@ -196,11 +196,20 @@ def run_local(
                     lake, session = open_lakehouse(active, settings, fault_hook), active.spark
                 return options.context(lake, active.capabilities, graph.tasks[task])
 
-            pipeline = RETAIL
+            pipeline, marts = RETAIL, None
             if settings.dbt:
-                marts = local_dbt(lambda: _engine_url(active, settings), settings.lakehouse / ".dbt")
+                marts = LocalDbt(lambda: _engine_url(active, settings), settings.lakehouse / ".dbt")
                 pipeline = Pipeline(graph, {**RETAIL.runs, **{k: marts for k in tasks if graph.tasks[k].kind == "dbt"}})
-            reports = run_graph(pipeline, make_context, tasks, on_event, settings.parallel_tasks, host)
+
+            def prepare(task: str) -> None:
+                if marts is not None and graph.tasks[task].kind == "dbt":
+                    marts.prepare()
+
+            try:
+                reports = run_graph(pipeline, make_context, tasks, on_event, settings.parallel_tasks, host, prepare)
+            finally:
+                if marts is not None:
+                    marts.close()
             if isinstance(active, LocalEngine) and (rises := active.task_rises()):
                 save_rises(settings.lakehouse, rises)
             restarts = _restarts(active) - restarts_before

@@ -103,13 +103,16 @@ def run_graph(
     on_event: Callable[[str, TaskReport | None], None] | None = None,
     parallel: int = 1,
     host: TaskHost | None = None,
+    prepare: Callable[[str], None] | None = None,
 ) -> list[TaskReport]:
     """Run `tasks` (already in dependency order), up to `parallel` at once: a task starts once the tasks it depends
     on have finished, earliest in `tasks` first (a task the host keeps from starting beside the running ones lets a
     later one start that it does not). A failure skips every task downstream of it. The `host` is asked
     whether a task may start beside running ones, told when no task runs before one starts, wraps each task's run,
     and says whether a failed task runs once more, alone (tasks are idempotent, and the failed attempt stays in the
-    run log). Reports come back in the order of `tasks`."""
+    run log). `prepare` is called once for a task when the tasks it depends on have finished, before it starts (it
+    may still wait for room beside running tasks): a task with a slow start of its own can begin it then; a failure
+    there is logged, and the task runs as it would unprepared. Reports come back in the order of `tasks`."""
     notify = on_event or (lambda _event, _report: None)
     engine = host or TaskHost()
     selected = set(tasks)
@@ -119,6 +122,7 @@ def run_graph(
     waiting = list(tasks)
     running: dict[Future[TaskReport], str] = {}
     alone: set[str] = set()  # retried tasks: each starts when no task runs, and none starts beside it
+    prepared: set[str] = set()
 
     def attempt(key: str, ctx: TaskContext) -> TaskReport:
         try:
@@ -152,6 +156,12 @@ def run_graph(
                     continue
                 if needs[key] - reports.keys():
                     continue
+                if prepare is not None and key not in prepared:
+                    prepared.add(key)
+                    try:
+                        prepare(key)
+                    except Exception as err:
+                        log.warning(f"could not prepare the task: {err}", extra={"fields": {"task": key}})
                 if key in alone and running:
                     break  # a retried task runs next, alone: nothing else starts while it waits for the running ones
                 if not room_for(key):
