@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from retailflow.local.task_rises import RISES_FILE, TaskRises, load_rises, save_rises
 from retailflow.workloads.runtime.context import RunOptions, TaskOutcome
@@ -83,6 +84,19 @@ class _KeepsOneAlone(TaskHost):
         return task == self.alone
 
 
+def _run_graph(engine, tmp_path: Path, graph: PipelineGraph, run, order: list[str], **options: Any):
+    """`run_graph` of `graph`'s tasks in `order`, each task running `run`, on a lakehouse of the ops tables alone:
+    the lakehouse (its run log) and the reports."""
+    lake = engine.lakehouse("retailflow_local", ContractRegistry(OPS_CONTRACTS), root=tmp_path / "lake")
+    run_options = RunOptions(raw_root=tmp_path / "raw", run_id="r1", watermarks={})
+    pipeline = Pipeline(graph, {key: run for key in graph.tasks})
+
+    def context(key: str):
+        return run_options.context(lake, engine.capabilities, graph.tasks[key])
+
+    return lake, run_graph(pipeline, context, order, **options)
+
+
 def test_a_task_that_may_not_start_beside_the_running_one_lets_a_later_task_start_first(engine, tmp_path: Path):
     tasks = [Task.of(key, [], [f"silver.{key}"], key) for key in ("first", "large", "small")]
     graph = PipelineGraph([Workload("w", "three independent tasks", tuple(tasks))])
@@ -105,14 +119,9 @@ def test_a_task_that_may_not_start_beside_the_running_one_lets_a_later_task_star
             running.discard(ctx.task)
         return TaskOutcome()
 
-    lake = engine.lakehouse("retailflow_local", ContractRegistry(OPS_CONTRACTS), root=tmp_path / "lake")
-    options = RunOptions(raw_root=tmp_path / "raw", run_id="r1", watermarks={})
-    pipeline = Pipeline(graph, {key: run for key in graph.tasks})
-
-    def context(key: str):
-        return options.context(lake, engine.capabilities, graph.tasks[key])
-
-    reports = run_graph(pipeline, context, ["first", "large", "small"], parallel=2, host=_KeepsOneAlone("large"))
+    lake, reports = _run_graph(
+        engine, tmp_path, graph, run, ["first", "large", "small"], parallel=2, host=_KeepsOneAlone("large")
+    )
     assert [r.status for r in reports] == ["succeeded"] * 3
     assert order == ["first", "small", "large"]
     assert beside == {"first": set(), "small": {"first"}, "large": set()}
@@ -143,15 +152,8 @@ def test_a_task_is_prepared_once_when_its_dependencies_have_finished_and_one_nev
         if key == "then":
             raise OSError("no process could be started")
 
-    lake = engine.lakehouse("retailflow_local", ContractRegistry(OPS_CONTRACTS), root=tmp_path / "lake")
-    options = RunOptions(raw_root=tmp_path / "raw", run_id="r1", watermarks={})
-    pipeline = Pipeline(graph, {key: run for key in graph.tasks})
-
-    def context(key: str):
-        return options.context(lake, engine.capabilities, graph.tasks[key])
-
     order = ["first", "broken", "then", "after_broken"]
-    reports = run_graph(pipeline, context, order, parallel=1, prepare=prepare)
+    _lake, reports = _run_graph(engine, tmp_path, graph, run, order, parallel=1, prepare=prepare)
     assert [r.status for r in reports] == ["succeeded", "failed", "succeeded", "skipped"]
     assert [key for event, key in events if event == "prepare"] == ["first", "broken", "then"]
     for key, dependency in (("first", None), ("broken", None), ("then", "first")):
