@@ -503,6 +503,38 @@ def test_a_partial_write_counts_a_key_shared_with_the_stored_rest_whichever_side
     assert [(r.passed, r.failed) for r in clean.results] == [(len(rest_keys) + 1, 0)]
 
 
+@pytest.mark.parametrize(
+    ("written_keys", "rest_keys", "failed"),
+    [
+        ([("b", 1), ("y", 1)], [("a", 1), ("b", 1), ("q", 2), ("y", 1), ("z", 1)], 4),
+        ([(None, 1), ("m", 1)], [("a", 1), ("m", 2), (None, 1), ("z", 1), ("b", 1)], 2),
+        ([(None, 1), (None, 2)], [("a", 1), (None, 2), ("z", 1)], 2),
+        ([("b", 1), ("y", 1)], [("a", 1), ("c", 2), ("x", 2), ("z", 1)], 0),
+    ],
+    ids=["shared at the bounds", "a null key beside others", "only null keys", "none shared"],
+)
+def test_a_larger_rest_is_narrowed_to_the_written_keys_range_without_losing_a_shared_key(
+    engine, written_keys, rest_keys, failed
+):
+    # Only the rest's rows whose first key column lies within the written rows' least and greatest value, or is
+    # null, can share a key with them: the keys at the bounds and the null keys still count.
+    written = engine.spark.createDataFrame(written_keys, "id string, n int")
+    rest = engine.spark.createDataFrame(rest_keys, "id string, n int")
+    if failed:
+        with pytest.raises(ExpectationFailed, match=rf"'id_n_unique'.*: {failed} row\(s\)"):
+            apply_expectations(written, [unique(["id", "n"])], "t", lambda _: written, rest=rest)
+    else:
+        checked = apply_expectations(written, [unique(["id", "n"])], "t", lambda _: written, rest=rest)
+        assert [(r.passed, r.failed) for r in checked.results] == [(len(written_keys) + len(rest_keys), 0)]
+
+
+def test_a_larger_rest_is_narrowed_by_a_number_key_too(engine):
+    written = engine.spark.createDataFrame([(5,), (9,)], "id bigint")
+    rest = engine.spark.createDataFrame([(k,) for k in (1, 5, 7, 12, 30)], "id bigint")
+    with pytest.raises(ExpectationFailed, match=r"'id_unique'.*: 2 row\(s\); first: \{\"id\": 5\}"):
+        apply_expectations(written, [unique(["id"])], "t", lambda _: written, rest=rest)
+
+
 def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):
     """A warn rule counts by grouping the key; a quarantine rule flags each row: both count the same failures."""
     df = engine.spark.createDataFrame([(k,) for k in ("a", "a", "b", "c", "c", "c", None, None)], "id string")

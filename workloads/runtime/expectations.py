@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -132,21 +133,31 @@ def references(column: str, table: str, key: str, action: Action = Action.FAIL, 
 
 
 def _whole_table(
-    df: DataFrame, rest: DataFrame | None, rule: Expectation, written_rows: int, rest_rows: int
+    df: DataFrame,
+    rest: DataFrame | None,
+    rule: Expectation,
+    written_rows: int,
+    rest_rows: int,
+    bounds: tuple[Any, Any] | None = None,
 ) -> DataFrame:
     """What a rule counts over: for a whole-table rule on a partial write, the rule's columns of the written rows
     and of the stored rest of the table; otherwise the written rows. The rest passed the rule when it was written
     (unless the rule only warns), so only its rows that share a key with the written rows can fail it now. Where
     the rest is the larger (a day's dates in a long history), those rows are found with a hash table of the written
-    keys instead of grouping the whole table; where it is the smaller (a day that rewrites most dates), it is
-    counted whole with the written rows, which gives the same count (its other keys have a row each) without
-    building that table of every written key."""
+    keys instead of grouping the whole table, among the rest's rows whose first key column lies within the written
+    rows' `bounds` (its least and greatest value) or is null (a null key matches a null key): with keys that grow
+    with time (orders, events) the older dates' rows lie outside, and the engine reads fewer of them.
+    Where the rest is the smaller (a day that rewrites most dates), it is counted whole with the written rows, which
+    gives the same count (its other keys have a row each) without building that table of every written key."""
     if rest is None or not rule.whole_table:
         return df
     columns = list(rule.whole_table)
     written, stored = df.select(*columns), rest.select(*columns)
     if rule.action == Action.WARN or rest_rows <= written_rows:  # a warn rule's rest may repeat keys of its own
         return written.unionByName(stored)
+    if bounds is not None:
+        first, (low, high) = F.col(columns[0]), bounds  # a low of None: every written value is null
+        stored = stored.filter(first.isNull() if low is None else first.isNull() | first.between(low, high))
     sharing, _others = split_by_keys(stored, written.distinct(), columns)
     return written.unionByName(sharing)
 
@@ -199,17 +210,26 @@ def apply_expectations(
     flagged_rules = [(rule, f) for rule, f in rules if f not in counters]
     flagged = _flag(df, flagged_rules, read)
     nulls = {name: f"_null_{i}" for i, name in enumerate(count_nulls)}
+    # The written rows' least and greatest first key column of each whole-table rule that may count only the rest's
+    # rows sharing a key with them (`_whole_table`'s bounds).
+    narrowing = [(rule, f) for rule, f in rules if f in counters and rule.whole_table and rule.action != Action.WARN]
+    firsts = {f: rule.whole_table[0] for rule, f in narrowing} if rest is not None else {}
     totals = flagged.agg(
         F.count(F.lit(1)).alias("rows"),
         *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for _rule, f in flagged_rules],
         *[F.sum(F.when(keep & F.col(name).isNull(), 1).otherwise(0)).alias(alias) for name, alias in nulls.items()],
+        *[F.min(column).alias(f"{f}_low") for f, column in firsts.items()],
+        *[F.max(column).alias(f"{f}_high") for f, column in firsts.items()],
     ).collect()[0]
     null_counts = {name: int(totals[alias] or 0) for name, alias in nulls.items()}
     failed = {f: int(totals[f] or 0) for _rule, f in flagged_rules}
     written_rows = int(totals["rows"])
     whole = [f for rule, f in rules if f in counters and rule.whole_table] if rest is not None else []
     rest_rows = rest.count() if whole and rest is not None else 0
-    scopes = {f: _whole_table(df, rest, rule, written_rows, rest_rows) for rule, f in rules if f in counters}
+    bounds = {f: (totals[f"{f}_low"], totals[f"{f}_high"]) for f in firsts}
+    scopes = {
+        f: _whole_table(df, rest, rule, written_rows, rest_rows, bounds.get(f)) for rule, f in rules if f in counters
+    }
     failed.update({f: count(scopes[f], read) for f, count in counters.items()})
     rows = {f: written_rows for _rule, f in rules}
     rows.update({f: written_rows + rest_rows for f in whole})
