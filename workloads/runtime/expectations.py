@@ -210,10 +210,10 @@ def apply_expectations(
     flagged_rules = [(rule, f) for rule, f in rules if f not in counters]
     flagged = _flag(df, flagged_rules, read)
     nulls = {name: f"_null_{i}" for i, name in enumerate(count_nulls)}
+    whole = [f for rule, f in rules if f in counters and rule.whole_table] if rest is not None else []
     # The written rows' least and greatest first key column of each whole-table rule that may count only the rest's
     # rows sharing a key with them (`_whole_table`'s bounds).
-    narrowing = [(rule, f) for rule, f in rules if f in counters and rule.whole_table and rule.action != Action.WARN]
-    firsts = {f: rule.whole_table[0] for rule, f in narrowing} if rest is not None else {}
+    firsts = {f: rule.whole_table[0] for rule, f in rules if f in whole and rule.action != Action.WARN}
     totals = flagged.agg(
         F.count(F.lit(1)).alias("rows"),
         *[F.sum(F.when(F.col(f), 0).otherwise(1)).alias(f) for _rule, f in flagged_rules],
@@ -224,7 +224,6 @@ def apply_expectations(
     null_counts = {name: int(totals[alias] or 0) for name, alias in nulls.items()}
     failed = {f: int(totals[f] or 0) for _rule, f in flagged_rules}
     written_rows = int(totals["rows"])
-    whole = [f for rule, f in rules if f in counters and rule.whole_table] if rest is not None else []
     rest_rows = rest.count() if whole and rest is not None else 0
     bounds = {f: (totals[f"{f}_low"], totals[f"{f}_high"]) for f in firsts}
     scopes = {
