@@ -34,6 +34,7 @@ from retailflow.workloads.runtime.ingest import (
     batches_of,
     gate_files,
 )
+from retailflow.workloads.runtime.latest import key_range, within_range
 from retailflow.workloads.runtime.ops import LEDGER, OPS_CONTRACTS, QUARANTINE
 from retailflow.workloads.runtime.refs import TableRef
 from retailflow.workloads.runtime.scd2 import Scd2Spec, apply_scd2, build_history
@@ -533,6 +534,31 @@ def test_a_larger_rest_is_narrowed_by_a_number_key_too(engine):
     rest = engine.spark.createDataFrame([(k,) for k in (1, 5, 7, 12, 30)], "id bigint")
     with pytest.raises(ExpectationFailed, match=r"'id_unique'.*: 2 row\(s\); first: \{\"id\": 5\}"):
         apply_expectations(written, [unique(["id"])], "t", lambda _: written, rest=rest)
+
+
+@pytest.mark.parametrize(
+    ("keys", "bounds", "kept"),
+    [
+        (["m", "c", None, "k"], ("c", "m"), ["c", "k", "m", None]),
+        ([None, None], (None, None), [None]),
+        ([], (None, None), [None]),
+    ],
+    ids=["bounds inclusive, nulls kept", "only null keys", "no keys"],
+)
+def test_a_key_range_keeps_every_row_that_can_share_a_key_and_its_nulls(engine, keys, bounds, kept):
+    # The previous dates of a rebuild, the keys living elsewhere and a partial write's uniqueness all look up stored
+    # rows only within the range of the keys they look for; a stored row outside it cannot share a key.
+    stored = engine.spark.createDataFrame([(k,) for k in ("a", "c", "k", "m", "z", None)], "id string")
+    looked_for = engine.spark.createDataFrame([(k,) for k in keys], "id string")
+    assert key_range(looked_for, "id") == bounds
+    rows = [r.id for r in within_range(stored, "id", bounds).collect()]
+    assert sorted(rows, key=lambda k: (k is None, k or "")) == kept
+
+
+def test_a_key_range_of_numbers_compares_numbers_not_text(engine):
+    stored = engine.spark.createDataFrame([(k,) for k in (1, 5, 9, 10, 100)], "id bigint")
+    bounds = key_range(engine.spark.createDataFrame([(9,), (5,)], "id bigint"), "id")
+    assert bounds == (5, 9) and sorted(r.id for r in within_range(stored, "id", bounds).collect()) == [5, 9]
 
 
 def test_uniqueness_counted_by_key_agrees_with_flagged_rows(engine):

@@ -10,14 +10,13 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import repeated_key_hashes, split_by_keys
+from retailflow.workloads.runtime.latest import KeyRange, repeated_key_hashes, split_by_keys, within_range
 
 
 class Action(StrEnum):
@@ -138,16 +137,14 @@ def _whole_table(
     rule: Expectation,
     written_rows: int,
     rest_rows: int,
-    bounds: tuple[Any, Any] | None = None,
+    bounds: KeyRange | None = None,
 ) -> DataFrame:
     """What a rule counts over: for a whole-table rule on a partial write, the rule's columns of the written rows
     and of the stored rest of the table; otherwise the written rows. The rest passed the rule when it was written
     (unless the rule only warns), so only its rows that share a key with the written rows can fail it now. Where
     the rest is the larger (a day's dates in a long history), those rows are found with a hash table of the written
     keys instead of grouping the whole table, among the rest's rows whose first key column lies within the written
-    rows' `bounds` (its least and greatest value) or is null (a null key matches a null key): with keys that grow
-    with time (orders, events) the older dates' rows lie outside, and the engine reads fewer of them.
-    Where the rest is the smaller (a day that rewrites most dates), it is counted whole with the written rows, which
+    rows' `bounds` (`within_range`). Where the rest is the smaller (a day that rewrites most dates), it is counted whole with the written rows, which
     gives the same count (its other keys have a row each) without building that table of every written key."""
     if rest is None or not rule.whole_table:
         return df
@@ -156,8 +153,7 @@ def _whole_table(
     if rule.action == Action.WARN or rest_rows <= written_rows:  # a warn rule's rest may repeat keys of its own
         return written.unionByName(stored)
     if bounds is not None:
-        first, (low, high) = F.col(columns[0]), bounds  # a low of None: every written value is null
-        stored = stored.filter(first.isNull() if low is None else first.isNull() | first.between(low, high))
+        stored = within_range(stored, columns[0], bounds)
     sharing, _others = split_by_keys(stored, written.distinct(), columns)
     return written.unionByName(sharing)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -45,6 +46,25 @@ def split_by_keys(df: DataFrame, keys: DataFrame, key: list[str]) -> tuple[DataF
         marked.filter(F.col("_in")).select(*df.columns),
         marked.filter(F.col("_in").isNull()).select(*df.columns),
     )
+
+
+KeyRange = tuple[Any, Any]
+
+
+def key_range(keys: DataFrame, column: str) -> KeyRange:
+    """The least and greatest value of `column` in `keys` ((None, None): no row, or only nulls)."""
+    low, high = keys.agg(F.min(column), F.max(column)).collect()[0]
+    return low, high
+
+
+def within_range(df: DataFrame, column: str, bounds: KeyRange) -> DataFrame:
+    """`df`'s rows whose `column` lies within `bounds` (a `key_range`) or is null: the only rows that can share a
+    key whose first column is `column` with the keys the bounds were taken from (a null key matches a null one in
+    `split_by_keys`). Keys that grow with time (orders, events) leave the older dates' rows outside, and the engine
+    skips their files by the files' statistics (docs/performance.md)."""
+    low, high = bounds
+    value = F.col(column)
+    return df.filter(value.isNull() if low is None else value.isNull() | value.between(low, high))
 
 
 def latest_version(df: DataFrame, key: list[str], order: Column) -> DataFrame:

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from retailflow.workloads.runtime.context import TaskContext, TaskOutcome
 from retailflow.workloads.runtime.ingest import SourceSpec
 from retailflow.workloads.runtime.joins import join
-from retailflow.workloads.runtime.latest import Versions, split_by_keys, upsert_latest
+from retailflow.workloads.runtime.latest import Versions, key_range, split_by_keys, upsert_latest, within_range
 from retailflow.workloads.runtime.ops import NO_DATE, date_text, log_event_dates, partitions_holding
 from retailflow.workloads.runtime.refs import TableRef
 
@@ -116,8 +116,8 @@ def previous_dates(ctx: TaskContext, fresh: DataFrame) -> set[str]:
     key = list(contract.business_key)
     if column in key:  # the date is part of the key: a record cannot move to another date
         return set()
-    touched = fresh.select(*key).distinct()
-    stored = ctx.lake.read(ctx.output).select(*key, column)
+    touched = ctx.lake.materialize(fresh.select(*key).distinct())  # read twice: its key range, then its keys
+    stored = within_range(ctx.lake.read(ctx.output).select(*key, column), key[0], key_range(touched, key[0]))
     return dates_in(join(stored, touched, key), column)
 
 
@@ -130,9 +130,9 @@ def without_keys_living_elsewhere(ctx: TaskContext, built: DataFrame, dates: set
     key = list(contract.business_key)
     if column in key:
         return built
-    built = ctx.lake.materialize(built)  # computed once: its keys and its rows are both read below
+    built = ctx.lake.materialize(built)  # computed once: its key range, its keys and its rows are read below
     not_rebuilt = F.coalesce(~on_dates(column, dates), F.lit(True))  # a null date is not rebuilt unless NO_DATE is
-    stored = ctx.lake.read(ctx.output).filter(not_rebuilt).select(*key)
+    stored = within_range(ctx.lake.read(ctx.output).filter(not_rebuilt).select(*key), key[0], key_range(built, key[0]))
     elsewhere = join(stored, built.select(*key), key)
     return built.join(elsewhere, key, "left_anti")
 
