@@ -144,8 +144,9 @@ def _whole_table(
     (unless the rule only warns), so only its rows that share a key with the written rows can fail it now. Where
     the rest is the larger (a day's dates in a long history), those rows are found with a hash table of the written
     keys instead of grouping the whole table, among the rest's rows whose first key column lies within the written
-    rows' `bounds` (`within_range`). Where the rest is the smaller (a day that rewrites most dates), it is counted whole with the written rows, which
-    gives the same count (its other keys have a row each) without building that table of every written key."""
+    rows' `bounds` (`within_range`). Where the rest is the smaller (a day that rewrites most dates), it is counted
+    whole with the written rows, which gives the same count (its other keys have a row each) without building that
+    table of every written key."""
     if rest is None or not rule.whole_table:
         return df
     columns = list(rule.whole_table)

@@ -60,8 +60,8 @@ def key_range(keys: DataFrame, column: str) -> KeyRange:
 def within_range(df: DataFrame, column: str, bounds: KeyRange) -> DataFrame:
     """`df`'s rows whose `column` lies within `bounds` (a `key_range`) or is null: the only rows that can share a
     key whose first column is `column` with the keys the bounds were taken from (a null key matches a null one in
-    `split_by_keys`). Keys that grow with time (orders, events) leave the older dates' rows outside, and the engine
-    skips their files by the files' statistics (docs/performance.md)."""
+    `split_by_keys`). Keys that grow with time (orders, events) leave the older dates' rows outside, which a day's
+    lookups then no longer join (measured in docs/performance.md)."""
     low, high = bounds
     value = F.col(column)
     return df.filter(value.isNull() if low is None else value.isNull() | value.between(low, high))
